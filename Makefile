@@ -24,6 +24,8 @@ $(STAMP): pyproject.toml environment.yml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' 2>&1 \
 		| { grep -v "^WARNING: Location '" || true; }
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps torchattacks==3.5.1 2>&1 \
+		| { grep -v "^WARNING: Location '" || true; }
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "advlib (Python 3.11)" >/dev/null
 	touch $(STAMP)
 

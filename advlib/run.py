@@ -27,7 +27,7 @@ from tqdm.std import tqdm
 from .attacks._utils import PassCounter
 from .metrics import Proportion, snr_db
 
-__all__ = ["AttackRun", "run_attack"]
+__all__ = ["AttackRun", "attack_clips", "pick_clips", "run_attack"]
 
 Attack = Callable[..., torch.Tensor]
 
@@ -183,3 +183,99 @@ def run_attack(
         "backward_samples": counter.backward_samples,
     }
     return AttackRun(x_adv=x_adv, table=table, seconds=total, passes=passes)
+
+
+def pick_clips(y: torch.Tensor, n: int, *, seed: int = 0) -> torch.Tensor:
+    """Indices of ``n`` clips drawn class-balanced (round-robin over classes in a seeded
+    shuffle), so a small attack set covers every class; all clips when ``n >= len(y)``."""
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    g = torch.Generator().manual_seed(seed)
+    order = torch.randperm(len(y), generator=g)
+    by_class = [order[y[order] == c] for c in torch.unique(y).tolist()]
+    picked: list[int] = []
+    for rank in range(max(len(b) for b in by_class)):
+        for b in by_class:
+            if rank < len(b):
+                picked.append(int(b[rank]))
+    return torch.tensor(picked[:n], dtype=torch.long)
+
+
+def attack_clips(
+    cache: Any,
+    victim: Any,
+    data: Any,
+    attack: str,
+    settings: dict[str, Any] | None = None,
+    *,
+    part: str = "test",
+    n: int = 100,
+    targets: int | str | None = None,
+    seed: int = 0,
+    batch_size: int | None = None,
+    progress: bool = True,
+) -> tuple[AttackRun, torch.Tensor, bool]:
+    """Attack ``n`` clips of ``data``'s ``part`` with the named attack, cached.
+
+    ``victim`` is a :class:`~advlib.train.FittedVictim`; ``attack`` a name of
+    :data:`advlib.attacks.registry.ATTACKS` with ``settings`` (checked by
+    :func:`~advlib.attacks.registry.make_attack`; a ``generator`` seeded with ``seed`` is bound
+    when the attack takes one). The cache key covers the victim's own key, the data's identity,
+    the part, the clips, the attack and every setting, so nothing is attacked twice.
+    Returns ``(run, index, cached)``: the run, the indices of the clips within the part, and
+    whether it came from the cache. ``targets``: ``None`` (untargeted), a class index, or
+    ``"next"`` (each clip's label + 1, modulo the number of classes).
+    """
+    import inspect
+
+    from .attacks.registry import get_attack, make_attack
+
+    settings = dict(settings or {})
+    make_attack(attack, settings)  # validate before any work
+    sub = data.part(part)
+    idx = pick_clips(sub.y, n, seed=seed)
+    params = {
+        "victim": victim.cache_key,
+        "data": data.identity(),
+        "part": part,
+        "n": n,
+        "seed": seed,
+        "attack": attack,
+        "settings": settings,
+        "targets": targets,
+        "batch_size": batch_size,
+    }
+    x, y = sub.x[idx], sub.y[idx]
+    if targets == "next":
+        tgt: torch.Tensor | int | None = (y + 1) % data.n_classes
+    elif targets is None or (isinstance(targets, int) and 0 <= targets < data.n_classes):
+        tgt = targets
+    else:
+        raise ValueError(f"targets must be None, 'next' or a class index, got {targets!r}")
+
+    def compute() -> dict[str, Any]:
+        bound = dict(settings)
+        if "generator" in inspect.signature(get_attack(attack)).parameters:
+            bound["generator"] = torch.Generator().manual_seed(seed)
+        fn = make_attack(attack, bound)
+        run = run_attack(
+            victim.model, x, y, fn, targets=tgt, batch_size=batch_size, progress=progress,
+            desc=attack,
+        )  # fmt: skip
+        return {
+            "x_adv": run.x_adv.contiguous(),
+            "table": run.table,
+            "record": {"seconds": run.seconds, "passes": run.passes},
+        }
+
+    n_events = len(cache.events)
+    payload = cache.get_or_compute("attack", params, compute)
+    hit = cache.events[n_events].hit
+    rec = payload["record"]
+    table = payload["table"]
+    for col in ("attacked", "success", "fooled_label"):
+        table[col] = table[col].astype(bool)
+    run = AttackRun(
+        x_adv=payload["x_adv"], table=table, seconds=rec["seconds"], passes=rec["passes"]
+    )
+    return run, idx, hit

@@ -18,7 +18,21 @@ import torch
 from torch import nn
 
 import advlib.attacks as attacks_pkg
-from advlib.attacks import PassCounter, bim, cw_l2, ddn, deepfool, fgsm, pgd
+from advlib.attacks import (
+    PassCounter,
+    bim,
+    cw_l2,
+    ddn,
+    deepfool,
+    fgsm,
+    genetic,
+    jsma,
+    nes,
+    pgd,
+    pso,
+    uap_iterative,
+    uap_penalty,
+)
 from advlib.attacks._utils import (
     check_norm,
     margin,
@@ -614,11 +628,18 @@ def test_targets_different_from_true_labels_are_accepted():
 # --------------------------------------------------------------------------- API contract
 
 
-ATTACKS = [fgsm, bim, pgd, deepfool, cw_l2, ddn]
+ATTACKS = [
+    fgsm, bim, pgd, deepfool, cw_l2, ddn, jsma, nes, genetic, pso, uap_iterative, uap_penalty,
+]  # fmt: skip
 VOCABULARY = {
     "targeted", "eps", "steps", "step_size", "norm", "bounds", "generator", "true_labels",
     "variant", "random_start", "restarts", "early_stop", "overshoot", "num_classes",
     "confidence", "c", "binary_search_steps", "lr", "init_norm", "gamma",
+    # sparse and black-box attacks
+    "theta", "candidates", "samples", "sigma", "loss", "population", "elite", "temperature",
+    "mutation_rate", "particles", "epochs", "inertia", "c1", "c2",
+    # universal perturbations
+    "inner", "inner_steps", "fooling_target", "max_passes", "batch_size", "space",
 }  # fmt: skip
 
 

@@ -1,4 +1,6 @@
+import inspect
 from functools import partial
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -90,3 +92,59 @@ def test_bad_inputs_raise(toy):
         run_attack(model, bad, y, partial(fgsm, eps=0.1), progress=False)
     with pytest.raises(ValueError, match="empty"):
         run_attack(model, x[:0], y[:0], partial(fgsm, eps=0.1), progress=False)
+
+
+# --------------------------------------------------------------------------- by name, cached
+
+
+def test_make_attack_checks_names_and_settings():
+    from advlib.attacks.registry import ATTACKS, get_attack, make_attack
+
+    with pytest.raises(ValueError, match="unknown attack 'pgdd'.*known attacks: fgsm"):
+        make_attack("pgdd")
+    with pytest.raises(ValueError, match="no setting.*'epss'.*accepted: eps"):
+        make_attack("pgd", {"epss": 0.1})
+    with pytest.raises(ValueError, match="no setting.*'targeted'"):
+        make_attack("pgd", {"targeted": True})
+    fn = make_attack("pgd", {"eps": 0.1, "bounds": [-1, 1]})
+    assert fn.func is pgd and fn.keywords == {"eps": 0.1, "bounds": (-1, 1)}
+    for name in ATTACKS:  # every entry resolves to a function with the shared signature
+        f = get_attack(name)
+        assert list(inspect.signature(f).parameters)[:3] == ["model", "x", "y"], name
+
+
+def test_pick_clips_is_class_balanced_and_seeded():
+    from advlib.run import pick_clips
+
+    y = torch.tensor([0] * 10 + [1] * 3 + [2] * 7)
+    idx = pick_clips(y, 9, seed=1)
+    assert len(set(idx.tolist())) == 9
+    assert torch.bincount(y[idx], minlength=3).tolist() == [3, 3, 3]
+    assert torch.equal(idx, pick_clips(y, 9, seed=1))
+    assert not torch.equal(idx, pick_clips(y, 9, seed=2))
+    assert sorted(pick_clips(y, 50).tolist()) == list(range(20))
+    with pytest.raises(ValueError, match="n must be"):
+        pick_clips(y, 0)
+
+
+def test_attack_clips_is_cached_and_keyed_by_settings(tmp_path):
+    from advlib.cache import Cache
+    from advlib.data.synthetic import make_synthetic
+    from advlib.run import attack_clips
+
+    data = make_synthetic(seed=0, clips_per_class=6, sample_rate=4000, duration=0.025)
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(data.length, 10)).eval()
+    victim = SimpleNamespace(model=model, cache_key="toy-victim")
+    cache = Cache(tmp_path)
+    kw = {"part": "test", "n": 8, "seed": 0, "progress": False}
+    run1, idx, hit1 = attack_clips(cache, victim, data, "pgd", {"eps": 0.05, "steps": 3}, **kw)
+    run2, idx2, hit2 = attack_clips(cache, victim, data, "pgd", {"eps": 0.05, "steps": 3}, **kw)
+    assert (hit1, hit2) == (False, True) and torch.equal(idx, idx2)
+    assert torch.equal(run1.x_adv, run2.x_adv) and run1.passes == run2.passes
+    assert run2.table["success"].dtype == bool and run1.table.equals(run2.table)
+    assert (run2.table["linf"] <= 0.05 + 1e-6).all()
+    _, _, hit3 = attack_clips(cache, victim, data, "pgd", {"eps": 0.04, "steps": 3}, **kw)
+    assert hit3 is False
+    with pytest.raises(ValueError, match="no setting"):
+        attack_clips(cache, victim, data, "pgd", {"eps": 0.05, "stepz": 3}, **kw)

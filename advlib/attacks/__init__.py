@@ -12,7 +12,31 @@ from advlib.attacks.bim import bim
 from advlib.attacks.cw import cw_l2
 from advlib.attacks.ddn import ddn
 from advlib.attacks.deepfool import deepfool
+from advlib.attacks.eot import EOTModel, eot, random_playback
 from advlib.attacks.fgsm import fgsm
+from advlib.attacks.genetic import genetic
+from advlib.attacks.jsma import jsma
+from advlib.attacks.nes import nes
 from advlib.attacks.pgd import pgd
+from advlib.attacks.pso import pso
+from advlib.attacks.uap import apply_uap, uap_iterative, uap_penalty
 
-__all__ = ["PassCounter", "bim", "cw_l2", "ddn", "deepfool", "fgsm", "pgd"]
+__all__ = [
+    "EOTModel",
+    "PassCounter",
+    "apply_uap",
+    "bim",
+    "cw_l2",
+    "ddn",
+    "deepfool",
+    "eot",
+    "fgsm",
+    "genetic",
+    "jsma",
+    "nes",
+    "pgd",
+    "pso",
+    "random_playback",
+    "uap_iterative",
+    "uap_penalty",
+]

@@ -1,0 +1,110 @@
+"""Attacks by name: what each one is, where it comes from, and a checked way to configure it.
+
+Notebooks and profiles name attacks as strings (``"pgd"``, ``"cw_l2"``); :func:`make_attack`
+turns a name and its settings into a ready batch attack (a :func:`functools.partial`) after
+checking that the name exists and that every setting is one of the attack's parameters, so a
+typo in a profile fails at once with the list of what is accepted instead of deep in a run.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["ATTACKS", "AttackSpec", "attack_names", "attack_spec", "get_attack", "make_attack"]
+
+
+@dataclass(frozen=True)
+class AttackSpec:
+    """One attack of the library.
+
+    ``module``/``function``: where it lives in :mod:`advlib.attacks`. ``kind``: ``"bounded"``
+    (stays in an ``eps`` ball), ``"minimal"`` (searches the smallest perturbation),
+    ``"black-box"`` (outputs only), ``"universal"`` (one perturbation for all inputs; returns
+    the perturbation, not a batch). ``norm``: the distance it controls. ``reference``: the
+    paper and the equation or algorithm implemented. ``study``: where the study uses it.
+    """
+
+    name: str
+    module: str
+    function: str
+    kind: str
+    norm: str
+    reference: str
+    study: str
+
+
+ATTACKS: dict[str, AttackSpec] = {
+    s.name: s
+    for s in (
+        AttackSpec("fgsm", "fgsm", "fgsm", "bounded", "Linf / L2",
+                   "Goodfellow et al., ICLR 2015, Eq. 6", "AT: adversarial training (Eq. 14)"),
+        AttackSpec("bim", "bim", "bim", "bounded", "Linf",
+                   "Kurakin et al., ICLR-W 2017, Eq. 1; variants a/b of Tramer et al.",
+                   "AT: BIM-a and BIM-b (Table II)"),
+        AttackSpec("pgd", "pgd", "pgd", "bounded", "Linf / L2",
+                   "Madry et al., ICLR 2018, Eq. 2", "AT beyond the paper: PGD training"),
+        AttackSpec("deepfool", "deepfool", "deepfool", "minimal", "L2",
+                   "Moosavi-Dezfooli et al., CVPR 2016, Alg. 2", "AT: DeepFool (Table II)"),
+        AttackSpec("cw_l2", "cw", "cw_l2", "minimal", "L2",
+                   "Carlini and Wagner, IEEE S&P 2017, Eq. 7 (tanh box)", "AT: CW (Table II)"),
+        AttackSpec("ddn", "ddn", "ddn", "minimal", "L2",
+                   "Rony et al., CVPR 2019, Alg. 1", "UAP: inner step of the iterative UAP"),
+        AttackSpec("jsma", "jsma", "jsma", "minimal", "L0",
+                   "Papernot et al., EuroS&P 2016, Eq. 8, Alg. 2-3", "AT: JSMA (Table II)"),
+        AttackSpec("nes", "nes", "nes", "black-box", "Linf",
+                   "Ilyas et al., ICML 2018, Alg. 1", "AT: black-box PIA (Table II)"),
+        AttackSpec("genetic", "genetic", "genetic", "black-box", "Linf",
+                   "Alzantot et al., 2018, Alg. 1", "GAN: genetic baseline (Table 1)"),
+        AttackSpec("pso", "pso", "pso", "black-box", "Linf",
+                   "Du et al., ICASSP 2020 (SirenAttack), Alg. 1", "GAN: PSO baseline (Table 1)"),
+        AttackSpec("uap_iterative", "uap", "uap_iterative", "universal", "Linf / L2",
+                   "Abdoli et al., 2019, Alg. 1", "UAP: iterative method (Tables 1-5)"),
+        AttackSpec("uap_penalty", "uap", "uap_penalty", "universal", "SPL + hinge",
+                   "Abdoli et al., 2019, Eqs. 7-11", "UAP: penalty method (Tables 1-5)"),
+    )
+}  # fmt: skip
+
+
+def attack_names() -> list[str]:
+    """Every attack name, in the order of :data:`ATTACKS`."""
+    return list(ATTACKS)
+
+
+def attack_spec(name: str) -> AttackSpec:
+    """The :class:`AttackSpec` of ``name``; an unknown name raises ``ValueError`` listing all."""
+    if name not in ATTACKS:
+        raise ValueError(f"unknown attack {name!r}; known attacks: {', '.join(ATTACKS)}")
+    return ATTACKS[name]
+
+
+def get_attack(name: str) -> Callable[..., Any]:
+    """The attack function called ``name`` (imported on first use)."""
+    spec = attack_spec(name)
+    module = importlib.import_module(f"advlib.attacks.{spec.module}")
+    return getattr(module, spec.function)
+
+
+def make_attack(name: str, settings: Mapping[str, Any] | None = None) -> Callable[..., Any]:
+    """``functools.partial(get_attack(name), **settings)`` after checking the settings.
+
+    Settings that are not keyword parameters of the attack, or that set ``model``, ``x``,
+    ``y`` or ``targeted`` (those are given per call), raise ``ValueError`` naming the accepted
+    ones. Lists become tuples (profiles are YAML; ``bounds`` and the like are pairs).
+    """
+    fn = get_attack(name)
+    settings = dict(settings or {})
+    params = inspect.signature(fn).parameters
+    accepted = [p for p, v in params.items() if v.kind is inspect.Parameter.KEYWORD_ONLY]
+    accepted = [p for p in accepted if p != "targeted"]
+    bad = sorted(set(settings) - set(accepted))
+    if bad:
+        raise ValueError(
+            f"attack {name!r} has no setting(s) {bad}; accepted: {', '.join(accepted)}"
+        )
+    settings = {k: tuple(v) if isinstance(v, list) else v for k, v in settings.items()}
+    return functools.partial(fn, **settings)
