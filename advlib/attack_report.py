@@ -1,0 +1,163 @@
+"""Tables and figures of the "Attack library" chapter, from cached attack runs.
+
+Kept out of the notebook so the page stays thin and the aggregation is tested: each function
+takes :class:`~advlib.run.AttackRun` results (or the attack benchmark's JSON) and returns a
+``pandas.DataFrame`` or a matplotlib figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from .attacks.registry import attack_spec
+from .run import AttackRun
+
+__all__ = [
+    "bench_table",
+    "example",
+    "plot_bench",
+    "plot_success_and_snr",
+    "settings_table",
+    "summary_table",
+]
+
+
+def _fmt_settings(settings: Mapping[str, Any] | None) -> str:
+    return ", ".join(f"{k}={v}" for k, v in (settings or {}).items()) or "defaults"
+
+
+def settings_table(runs: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+    """One row per run label: attack, kind, norm, reference, study use, targets, settings."""
+    rows = []
+    for label, run in runs.items():
+        spec = attack_spec(run.get("attack", label))
+        t = run.get("targets")
+        rows.append(
+            {
+                "run": label,
+                "attack": spec.name,
+                "kind": spec.kind,
+                "distance": spec.norm,
+                "reference": spec.reference,
+                "used in the study for": spec.study,
+                "targets": "untargeted" if t is None else ("label + 1" if t == "next" else t),
+                "settings": _fmt_settings(run.get("settings")),
+            }
+        )
+    return pd.DataFrame(rows).set_index("run")
+
+
+def summary_table(
+    results: Mapping[str, AttackRun], runs: Mapping[str, Mapping[str, Any]] | None = None
+) -> pd.DataFrame:
+    """Success (rate and Wilson interval), median norms and SNR of successful clips, passes
+    and seconds per attacked clip, one row per run label."""
+    rows = []
+    for label, res in results.items():
+        s = res.summary()
+        p = res.success
+        lo, hi = p.interval()
+        n = max(s["attacked"], 1)
+        attack = (runs or {}).get(label, {}).get("attack", label)
+        rows.append(
+            {
+                "run": label,
+                "attack": attack,
+                "attacked": s["attacked"],
+                "success": p.rate,
+                "95 % CI": f"[{100 * lo:.0f}, {100 * hi:.0f}] %",
+                "median L2": s["median_l2"],
+                "median Linf": s["median_linf"],
+                "median SNR (dB)": s["median_snr_db"],
+                "forward / clip": s["forward_samples"] / n,
+                "backward / clip": s["backward_samples"] / n,
+                "ms / clip": 1000 * s["seconds"] / n,
+            }
+        )
+    df = pd.DataFrame(rows).set_index("run")
+    return df.round(
+        {
+            "success": 3,
+            "median L2": 4,
+            "median Linf": 5,
+            "median SNR (dB)": 1,
+            "forward / clip": 1,
+            "backward / clip": 1,
+            "ms / clip": 1,
+        }
+    )
+
+
+def plot_success_and_snr(summary: pd.DataFrame) -> plt.Figure:
+    """Success rate with its interval (left) and median SNR of successful clips (right)."""
+    labels = list(summary.index)
+    y = np.arange(len(labels))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 0.35 * len(labels) + 1.5), sharey=True)
+    rate = summary["success"].to_numpy(float)
+    bounds = np.array(
+        [[float(v) / 100 for v in s.strip("[] %").split(",")] for s in summary["95 % CI"]]
+    )
+    err = np.vstack([rate - bounds[:, 0], bounds[:, 1] - rate]).clip(min=0)
+    ax1.barh(y, rate, xerr=err, color="tab:red", alpha=0.8, capsize=3)
+    ax1.set_xlim(0, 1.02)
+    ax1.set_xlabel("success rate (95 % Wilson interval)")
+    ax1.set_yticks(y, labels)
+    ax1.invert_yaxis()
+    snr = summary["median SNR (dB)"].to_numpy(float)
+    ax2.barh(y, np.nan_to_num(snr), color="tab:blue", alpha=0.8)
+    ax2.set_xlabel("median SNR of successful clips (dB)")
+    for yi, v in zip(y, snr):
+        if not np.isfinite(v):
+            ax2.text(0.5, yi, "no success", va="center", fontsize=8)
+    fig.suptitle("Every attack on the same clips and victim")
+    fig.tight_layout()
+    return fig
+
+
+def example(run: AttackRun) -> int | None:
+    """Row of the successful clip with the median SNR (a typical example), or ``None``."""
+    ok = run.table[run.table["success"]]
+    if ok.empty:
+        return None
+    order = ok["snr_db"].sort_values(kind="stable")
+    return int(order.index[len(order) // 2])
+
+
+def bench_table(bench: Mapping[str, Any]) -> pd.DataFrame:
+    """The attack benchmark's JSON as a table: one row per (attack, library)."""
+    rows = [dict(r) for r in bench.get("results", [])]
+    if not rows:
+        return pd.DataFrame()
+    df = pd.DataFrame(rows)
+    keys = [k for k in ("attack", "library") if k in df.columns]
+    return df.set_index(keys) if keys else df
+
+
+def plot_bench(bench: Mapping[str, Any]) -> plt.Figure:
+    """Wall time per attack and library (log scale), ours highlighted."""
+    df = pd.DataFrame(bench.get("results", []))
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    if df.empty or "seconds" not in df.columns:
+        ax.text(0.5, 0.5, "no benchmark results", ha="center")
+        return fig
+    piv = df.pivot_table(index="attack", columns="library", values="seconds", aggfunc="first")
+    libs = list(piv.columns)
+    if "advlib" in libs:
+        libs = ["advlib"] + [c for c in libs if c != "advlib"]
+    width = 0.8 / max(len(libs), 1)
+    x = np.arange(len(piv.index))
+    for i, lib in enumerate(libs):
+        color = "tab:red" if lib == "advlib" else None
+        ax.bar(x + i * width, piv[lib].to_numpy(float), width, label=lib, color=color)
+    ax.set_xticks(x + width * (len(libs) - 1) / 2, piv.index, rotation=20)
+    ax.set_yscale("log")
+    ax.set_ylabel("wall time (s)")
+    ax.legend(fontsize=8)
+    ax.set_title("Same attack, victim and clips: wall time per library")
+    fig.tight_layout()
+    return fig
