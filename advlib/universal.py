@@ -1,0 +1,132 @@
+"""Crafting and evaluating universal perturbations (UAP paper), cached like every result.
+
+:func:`craft_uap` runs :func:`~advlib.attacks.uap.uap_iterative` or
+:func:`~advlib.attacks.uap.uap_penalty` on crafting clips of a data set (cached by every
+parameter) and :func:`evaluate_uap` applies the perturbation to other clips through
+:func:`~advlib.run.run_attack`, so its table has the same columns as a per-clip attack's.
+
+Success follows the UAP paper's Eq. 3 and the spec: untargeted, the prediction on
+``x + v`` differs from the clean prediction, over *all* clips (the paper does not drop the
+ones the victim gets wrong; the table's ``fooled_label`` column gives the share that differs
+from the true label); targeted, it equals the target, clips of the target class excluded.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from typing import Any
+
+import torch
+
+from .attacks.registry import attack_spec, get_attack, make_attack
+from .attacks.uap import apply_uap
+from .run import AttackRun, pick_clips, run_attack
+
+__all__ = ["craft_uap", "evaluate_uap", "uap_space"]
+
+
+def uap_space(method: str, settings: dict[str, Any] | None) -> str:
+    """How the perturbation of ``method`` is added: ``"tanh"`` or ``"wave"``."""
+    if method == "uap_penalty":
+        return (settings or {}).get("space", "tanh")
+    return "wave"
+
+
+def craft_uap(
+    cache: Any,
+    victim: Any,
+    data: Any,
+    method: str,
+    settings: dict[str, Any] | None = None,
+    *,
+    part: str = "train",
+    n: int = 100,
+    target: int | None = None,
+    seed: int = 0,
+) -> tuple[torch.Tensor, dict[str, Any], bool]:
+    """Craft one universal perturbation on ``n`` class-balanced clips of ``data``'s ``part``.
+
+    ``method`` is ``"uap_iterative"`` or ``"uap_penalty"`` with its ``settings``. Untargeted,
+    the perturbation is driven away from the victim's clean predictions (Eq. 3); targeted, to
+    ``target``, with the clips of that class left out of the crafting set. Returns
+    ``(v, record, cached)``; ``record`` holds the crafting time, the model passes and the
+    indices of the crafting clips within the part.
+    """
+    if attack_spec(method).kind != "universal":
+        raise ValueError(f"{method!r} is not a universal attack (uap_iterative, uap_penalty)")
+    settings = dict(settings or {})
+    make_attack(method, settings)  # validate first
+    sub = data.part(part)
+    if target is not None and not 0 <= target < data.n_classes:
+        raise ValueError(f"target must be a class index below {data.n_classes}, got {target}")
+    idx = pick_clips(sub.y, n, seed=seed)
+    if target is not None:
+        idx = idx[sub.y[idx] != target]
+    params = {
+        "victim": victim.cache_key,
+        "data": data.identity(),
+        "part": part,
+        "n": n,
+        "seed": seed,
+        "method": method,
+        "settings": settings,
+        "target": target,
+    }
+
+    def compute() -> dict[str, Any]:
+        from .attacks._utils import PassCounter
+
+        model = victim.model.eval()
+        x = sub.x[idx]
+        with torch.no_grad():
+            clean = torch.cat([model(x[i : i + 256]).argmax(1) for i in range(0, len(x), 256)])
+        bound = dict(settings)
+        if "generator" in inspect.signature(get_attack(method)).parameters:
+            bound["generator"] = torch.Generator().manual_seed(seed)
+        fn = make_attack(method, bound)
+        counter = PassCounter(model)
+        t0 = time.perf_counter()
+        if target is None:
+            v = fn(counter, x, clean)
+        else:
+            v = fn(counter, x, target, targeted=True)
+        seconds = time.perf_counter() - t0
+        return {
+            "v": v.detach().contiguous(),
+            "record": {
+                "seconds": seconds,
+                "forward_samples": counter.forward_samples,
+                "backward_samples": counter.backward_samples,
+                "clips": idx.tolist(),
+            },
+        }
+
+    n_events = len(cache.events)
+    payload = cache.get_or_compute("uap", params, compute)
+    return payload["v"], payload["record"], cache.events[n_events].hit
+
+
+def evaluate_uap(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    v: torch.Tensor,
+    *,
+    space: str = "wave",
+    target: int | None = None,
+    batch_size: int = 256,
+) -> AttackRun:
+    """Apply ``v`` to every clip of ``x`` and measure success as a per-clip attack would."""
+    if v.shape != x.shape[1:]:
+        raise ValueError(f"v has shape {tuple(v.shape)}, the clips {tuple(x.shape[1:])}")
+
+    def add(
+        model_: Any, xb: torch.Tensor, yb: torch.Tensor, targeted: bool = False
+    ) -> torch.Tensor:
+        return apply_uap(xb, v.to(xb.dtype), space=space)
+
+    return run_attack(
+        model, x, y, add, targets=target, batch_size=batch_size, skip_misclassified=False,
+        progress=False, desc="uap",
+    )  # fmt: skip
