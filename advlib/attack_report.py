@@ -13,17 +13,21 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import torch
 
 from .attacks.registry import attack_spec
+from .metrics import Proportion, ldb_x
 from .run import AttackRun
 
 __all__ = [
     "bench_table",
     "example",
+    "playback_success",
     "plot_bench",
     "plot_success_and_snr",
     "settings_table",
     "summary_table",
+    "universal_table",
 ]
 
 
@@ -161,3 +165,69 @@ def plot_bench(bench: Mapping[str, Any]) -> plt.Figure:
     ax.set_title("Same attack, victim and clips: wall time per library")
     fig.tight_layout()
     return fig
+
+
+def universal_table(
+    results: Mapping[str, tuple[AttackRun, torch.Tensor, Mapping[str, Any]]],
+    x: torch.Tensor,
+) -> pd.DataFrame:
+    """One row per universal perturbation: success on held-out clips (Eq. 3, all clips), the
+    share whose prediction differs from the true label, median SNR, the perturbation's
+    loudness relative to the clips (median l_dB_x, UAP paper Eq. 4), crafting time and passes.
+
+    ``results`` maps a label to ``(evaluation run, v, crafting record)``; ``x`` are the clean
+    held-out clips the runs evaluated.
+    """
+    rows = []
+    for label, (run, _v, rec) in results.items():
+        p = run.success
+        lo, hi = p.interval()
+        t = run.table
+        delta = (run.x_adv - x).numpy()
+        rows.append(
+            {
+                "run": label,
+                "success (held out)": p.rate,
+                "95 % CI": f"[{100 * lo:.0f}, {100 * hi:.0f}] %",
+                "differs from label": float(t.loc[t["attacked"], "fooled_label"].mean()),
+                "median SNR (dB)": float(np.median(t["snr_db"])),
+                "median l_dB_x": float(np.median(ldb_x(delta, x.numpy()))),
+                "max |v| (waveform)": float(np.abs(delta).max()),
+                "craft s": rec["seconds"],
+                "craft passes": rec["forward_samples"] + rec["backward_samples"],
+            }
+        )
+    return pd.DataFrame(rows).set_index("run").round(3)
+
+
+@torch.no_grad()
+def playback_success(
+    model: torch.nn.Module,
+    x_adv: torch.Tensor,
+    clean_pred: torch.Tensor,
+    attacked: torch.Tensor,
+    *,
+    draws: int = 8,
+    seed: int = 0,
+    targets: torch.Tensor | None = None,
+    **playback: Any,
+) -> Proportion:
+    """Success of adversarial clips after random playback (gain, shift, noise, band-pass).
+
+    Each attacked clip is played ``draws`` times through
+    :func:`~advlib.attacks.eot.random_playback` (seeded); a play succeeds when the prediction
+    differs from the clean prediction (untargeted) or equals the target. The proportion is
+    over clip-plays (clips x draws).
+    """
+    from .attacks.eot import random_playback
+
+    if draws < 1:
+        raise ValueError(f"draws must be at least 1, got {draws}")
+    g = torch.Generator().manual_seed(seed)
+    xa = x_adv[attacked]
+    ref = (targets if targets is not None else clean_pred)[attacked]
+    hits = 0
+    for _ in range(draws):
+        pred = model(random_playback(xa, generator=g, **playback)).argmax(1)
+        hits += int(((pred == ref) if targets is not None else (pred != ref)).sum())
+    return Proportion(hits, draws * int(attacked.sum()))

@@ -19,6 +19,23 @@ Schema::
           <victim>:
             knobs: {...}                     # the victim's size knobs
             train: {...}                     # TrainConfig fields
+    attacks:                      # optional: the "Attack library" chapter
+      dataset: synthetic          # one of the data sets above
+      victim: cnn1d_rand          # one of its victims (trained on its page)
+      n: 64                       # test clips attacked (class-balanced)
+      batch_size: 64
+      bench_n: 64                 # clips of the peer benchmark the book shows (make bench: 256)
+      runs:
+        <label>:                  # a row of the chapter's tables
+          attack: pgd             # a name of advlib.attacks.registry (default: the label)
+          settings: {...}         # the attack's keyword settings, checked against its signature
+          targets: next           # optional: an int class, or "next" (label + 1 mod K)
+      universal:                  # optional: universal perturbations on the same victim
+        n_craft: 64               # training clips the perturbation is crafted on
+        runs: {<label>: {attack: uap_iterative | uap_penalty, settings: {...}, target: 3}}
+      eot:                        # optional: expectation over playback transformations
+        run: pgd_linf             # a label of runs above, re-run on the EOT-wrapped victim
+        samples: 4                # transformations averaged per forward pass
 """
 
 from __future__ import annotations
@@ -34,7 +51,9 @@ from .paths import REPO_ROOT
 __all__ = ["PROFILES", "load_profile", "profile_path", "validate_profile"]
 
 PROFILES = ("demo", "ci", "paper")
-_TOP = {"profile", "seed", "description", "datasets"}
+_TOP = {"profile", "seed", "description", "datasets", "attacks"}
+_ATTACKS = {"dataset", "victim", "n", "batch_size", "runs", "universal", "eot", "bench_n"}
+_RUN = {"attack", "settings", "targets"}
 _DATASET = {"loader", "root", "args", "licence", "victims", "title"}
 _VICTIM = {"knobs", "train"}
 
@@ -129,3 +148,73 @@ def validate_profile(cfg: Any, source: str = "profile") -> None:
                 TrainConfig.from_dict({**spec.recipe, **(v.get("train", {}) or {})})
             except (TypeError, ValueError) as exc:
                 _fail(source, f"{vwhere}.train", str(exc))
+
+    if "attacks" in cfg:
+        _validate_attacks(cfg["attacks"], datasets, source)
+
+
+def _validate_attacks(att: Any, datasets: dict[str, Any], source: str) -> None:
+    from .attacks.registry import attack_spec, make_attack
+
+    where = "attacks"
+    if not isinstance(att, dict):
+        _fail(source, where, "must be a mapping")
+    unknown = set(att) - _ATTACKS
+    if unknown:
+        _fail(source, where, f"unknown key(s) {sorted(unknown)}")
+    missing = {"dataset", "victim", "runs"} - set(att)
+    if missing:
+        _fail(source, where, f"missing key(s) {sorted(missing)}")
+    if att["dataset"] not in datasets:
+        _fail(source, f"{where}.dataset", f"{att['dataset']!r} is not a data set of the profile")
+    if att["victim"] not in datasets[att["dataset"]]["victims"]:
+        _fail(source, f"{where}.victim", f"{att['victim']!r} is not trained on {att['dataset']!r}")
+    for key in ("n", "batch_size", "bench_n"):
+        if key in att and (not isinstance(att[key], int) or att[key] < 1):
+            _fail(source, f"{where}.{key}", "must be a positive integer")
+    runs = att["runs"]
+    if not isinstance(runs, dict) or not runs:
+        _fail(source, f"{where}.runs", "must be a non-empty mapping of labels")
+    for label, run in runs.items():
+        rwhere = f"{where}.runs.{label}"
+        run = run or {}
+        if not isinstance(run, dict):
+            _fail(source, rwhere, "must be a mapping")
+        unknown = set(run) - _RUN
+        if unknown:
+            _fail(source, rwhere, f"unknown key(s) {sorted(unknown)}")
+        name = run.get("attack", label)
+        try:
+            kind = attack_spec(name).kind
+            make_attack(name, run.get("settings") or {})
+        except ValueError as exc:
+            _fail(source, rwhere, str(exc))
+        if kind == "universal":
+            _fail(source, rwhere, f"{name!r} is universal; the chapter runs per-clip attacks")
+        t = run.get("targets")
+        if t is not None and t != "next" and (not isinstance(t, int) or t < 0):
+            _fail(source, f"{rwhere}.targets", "must be a class index or 'next'")
+    uni = att.get("universal")
+    if uni is not None:
+        uwhere = f"{where}.universal"
+        if not isinstance(uni, dict) or set(uni) - {"n_craft", "runs"} or not uni.get("runs"):
+            _fail(source, uwhere, "must be a mapping with n_craft and a non-empty runs mapping")
+        for label, run in uni["runs"].items():
+            rwhere = f"{uwhere}.runs.{label}"
+            if not isinstance(run, dict) or set(run) - {"attack", "settings", "target"}:
+                _fail(source, rwhere, "must be a mapping of attack, settings and target")
+            name = run.get("attack", label)
+            try:
+                kind = attack_spec(name).kind
+                make_attack(name, run.get("settings") or {})
+            except ValueError as exc:
+                _fail(source, rwhere, str(exc))
+            if kind != "universal":
+                _fail(source, rwhere, f"{name!r} is not a universal attack")
+    eot = att.get("eot")
+    if eot is not None:
+        ewhere = f"{where}.eot"
+        if not isinstance(eot, dict) or set(eot) - {"run", "samples"}:
+            _fail(source, ewhere, "must be a mapping of run and samples")
+        if eot.get("run") not in runs:
+            _fail(source, f"{ewhere}.run", f"{eot.get('run')!r} is not a label of attacks.runs")

@@ -69,3 +69,37 @@ def test_plots_draw_one_bar_per_run_and_library():
     assert len(plot_bench(bench).axes[0].patches) == 4  # 2 attacks x 2 libraries (one NaN)
     assert bench_table(bench).loc[("pgd", "torchattacks"), "seconds"] == 2.0
     assert bench_table({}).empty
+
+
+def test_playback_success_counts_clip_plays():
+    from advlib.attack_report import playback_success
+
+    class Loud(torch.nn.Module):  # class 1 when the clip's RMS exceeds 0.1
+        def forward(self, x):
+            r = x.pow(2).mean(1).sqrt() - 0.1
+            return torch.stack([-r, r], dim=1)
+
+    x_adv = torch.cat([torch.full((3, 400), 0.5), torch.full((2, 400), 0.11)])
+    clean = torch.zeros(5, dtype=torch.long)
+    attacked = torch.tensor([True, True, True, True, False])
+    p = playback_success(Loud(), x_adv, clean, attacked, draws=4, transforms=("gain",))
+    # the loud clips stay loud under +-6 dB; clip 3 (0.11) drops below 0.1 whenever the gain
+    # is below -0.83 dB, so it fails in some plays; clip 4 is not attacked
+    assert p.n == 16 and 12 <= p.successes < 16
+    with pytest.raises(ValueError, match="draws"):
+        playback_success(Loud(), x_adv, clean, attacked, draws=0)
+
+
+def test_universal_table_reports_success_and_loudness():
+    from advlib.attack_report import universal_table
+
+    run = _run([True, False], [20.0, 30.0])
+    run.table["fooled_label"] = [True, True]
+    x = torch.ones(2, 4)
+    run.x_adv = x + 0.1
+    t = universal_table({"u": (run, torch.full((4,), 0.1), {"seconds": 2.0,
+                        "forward_samples": 5, "backward_samples": 5})}, x)  # fmt: skip
+    row = t.loc["u"]
+    assert row["success (held out)"] == 0.5 and row["differs from label"] == 1.0
+    assert row["median l_dB_x"] == pytest.approx(-20.0) and row["craft passes"] == 10
+    assert row["max |v| (waveform)"] == pytest.approx(0.1)

@@ -29,6 +29,7 @@ def test_there_are_notebooks():
         "victims.ipynb",
         "frontends.ipynb",
         "reproducibility.ipynb",
+        "attacks.ipynb",
     }
 
 
@@ -64,6 +65,41 @@ def test_notebooks_run_under_papermill(tmp_path, tmp_cache):
     assert "1D CNN Rand" in text and "<audio" in text
     set_title(page, "Victims on a tiny set")
     assert nbformat.read(page, as_version=4).cells[0].source.startswith("# Victims on a tiny set")
+
+    # the attack page on the same tiny victim (cached by the page above), with a bench file
+    bench = tmp_path / "bench_attacks.json"
+    bench.write_text(
+        '{"results": [{"attack": "fgsm", "library": "advlib", "seconds": 0.1},'
+        ' {"attack": "fgsm", "library": "torchattacks", "seconds": 0.2}]}'
+    )
+    tiny = TINY["victims.ipynb"]
+    papermill.execute_notebook(
+        str(ROOT / "notebooks" / "attacks.ipynb"),
+        str(out / "attacks.ipynb"),
+        parameters={
+            "profile": "test",
+            "loader_args": tiny["loader_args"],
+            "victim_config": tiny["victims"]["cnn1d_rand"],
+            "n": 4,
+            "batch_size": 4,
+            "runs": {
+                "fgsm": {"settings": {"eps": 0.05}},
+                "pgd_t": {"attack": "pgd", "settings": {"eps": 0.5, "steps": 5}, "targets": "next"},
+            },
+            "universal": {
+                "n_craft": 4,
+                "runs": {"uap_iterative": {"settings": {"eps": 0.05, "max_passes": 1}}},
+            },
+            "eot": {"run": "fgsm", "samples": 2},
+            "bench_file": str(bench),
+        },
+        kernel_name="python3",
+        cwd=str(ROOT),
+        progress_bar=False,
+    )
+    at = str(nbformat.read(out / "attacks.ipynb", as_version=4))
+    assert "Goodfellow" in at and "image/png" in at and "<audio" in at
+    assert "uap_iterative" in at and "random playback" in at and "torchattacks" in at
 
     papermill.execute_notebook(
         str(ROOT / "notebooks" / "frontends.ipynb"),

@@ -1,0 +1,147 @@
+"""The attack benchmark's quick path on a tiny untrained model: schema and pass counts.
+
+Speed itself is measured by ``python -m advlib.bench_attacks``, never here.
+"""
+
+import json
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from advlib import bench_attacks as ba
+
+T, K, N = 32, 4, 8
+
+ROW_FIELDS = {
+    "attack", "library", "available", "note", "seconds", "runs", "forward_calls",
+    "forward_samples", "backward_calls", "backward_samples", "forward_per_clip",
+    "backward_per_clip", "model_seconds", "overhead", "asr", "n_success", "median_l2",
+    "median_linf", "max_l2", "max_linf",
+}  # fmt: skip
+SPEEDUP_FIELDS = {
+    "fastest_peer", "ours_seconds", "fastest_peer_seconds", "speedup", "model_cost_ratio",
+    "asr_diff", "norm", "norm_ratio", "not_worse", "fastest_matched_peer",
+    "speedup_at_quality", "goal_met",
+}  # fmt: skip
+TOP_FIELDS = {
+    "benchmark", "complete", "quick", "n_clips", "input_shape", "box", "torch_threads", "timing",
+    "overhead_definition", "success_definition", "batch_size", "batch_size_costs", "pass_cost",
+    "settings", "results",
+    "speedups", "population",
+}  # fmt: skip
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread_own_rng():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    with torch.random.fork_rng():
+        yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def doc():
+    """The quick benchmark of every attack and library on 8 clips of a tiny untrained model,
+    with PGD-Linf set to 5 steps without early stop."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(T, 16), nn.ReLU(), nn.Linear(16, K)).eval()
+    model.requires_grad_(False)
+    x = 0.8 * (2 * torch.rand(N, T) - 1)
+    with torch.no_grad():
+        y = model(x).argmax(1)
+    return ba.run_benchmark(
+        model, x, y, quick=True, settings={"pgd_linf": {"steps": 5, "early_stop": False}},
+        repeats=1, warmup=2,
+    )  # fmt: skip
+
+
+def test_the_document_has_every_field_and_is_json(doc, tmp_path):
+    assert TOP_FIELDS <= set(doc)
+    assert doc["complete"] and doc["quick"] and doc["n_clips"] == N and doc["input_shape"] == [T]
+    assert {"forward_s_per_clip", "backward_s_per_clip"} <= set(doc["pass_cost"])
+    assert set(doc["settings"]) == set(ba.ATTACKS)
+    pairs = {(r["attack"], r["library"]) for r in doc["results"]}
+    assert pairs == {(a, lib) for a in ba.ATTACKS for lib in ba.LIBRARIES}
+    for row in doc["results"]:
+        assert "error" not in row, row
+        if row["available"]:
+            assert ROW_FIELDS <= set(row), (row["attack"], row["library"])
+            assert 0.0 <= row["asr"] <= 1.0 and row["seconds"] > 0 and row["runs"] == 1
+            assert row["model_seconds"] > 0 and math.isfinite(row["overhead"])
+            if row["n_success"]:
+                assert row["median_l2"] > 0 and row["median_linf"] > 0
+        else:
+            assert row["library"] != "advlib" and row["note"]
+    assert set(doc["speedups"]) == set(ba.ATTACKS)
+    for s in doc["speedups"].values():
+        assert s["speedup"] is None or SPEEDUP_FIELDS <= set(s)
+    for name in ("genetic", "pso"):
+        res = doc["population"][name]
+        assert "skipped" in res or {"batched_seconds", "loop_seconds", "speedup"} <= set(res)
+        if "skipped" not in res:
+            assert res["same_result"]
+            assert res["loop_forward_calls"] > res["batched_forward_calls"]
+    path = ba.write_json({**doc, "environment": {}}, tmp_path / "out" / "bench.json")
+    assert json.loads(path.read_text())["n_clips"] == N
+    assert [p.name for p in path.parent.iterdir()] == ["bench.json"]  # no temporary file left
+
+
+def _row(doc, attack, library):
+    return next(r for r in doc["results"] if (r["attack"], r["library"]) == (attack, library))
+
+
+def test_our_passes_are_counted_exactly(doc):
+    """FGSM: one forward and one backward per clip. PGD without early stop, 5 steps: one
+    backward per step and clip, and one more forward to score the last iterate."""
+    row = _row(doc, "fgsm", "advlib")
+    assert (row["forward_samples"], row["backward_samples"]) == (N, N)
+    assert (row["forward_calls"], row["backward_calls"]) == (1, 1)
+    row = _row(doc, "pgd_linf", "advlib")
+    assert row["backward_samples"] == 5 * N and row["backward_calls"] == 5
+    assert row["forward_samples"] == 6 * N and row["forward_calls"] == 6
+    assert row["backward_per_clip"] == 5.0
+    assert row["max_linf"] <= doc["settings"]["pgd_linf"]["eps"] + 1e-6
+
+
+def test_peers_passes_are_counted_through_the_unit_box(doc):
+    """Peers call the victim through ``Unit`` around the same counter: torchattacks' FGSM and
+    PGD make exactly one forward and one backward per clip and step."""
+    row = _row(doc, "fgsm", "torchattacks")
+    if not row["available"]:
+        pytest.skip(row["note"])
+    assert (row["forward_samples"], row["backward_samples"]) == (N, N)
+    row = _row(doc, "pgd_linf", "torchattacks")
+    assert (row["forward_samples"], row["backward_samples"]) == (5 * N, 5 * N)
+    # the same budget on the peer's [0, 1] box: the perturbation maps back to eps on [-1, 1]
+    assert row["max_linf"] == pytest.approx(doc["settings"]["pgd_linf"]["eps"], rel=1e-4)
+
+
+def test_every_library_gets_the_clips_in_chunks_of_the_batch_size():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(T, K)).eval().requires_grad_(False)
+    x = 0.8 * (2 * torch.rand(N, T) - 1)
+    y = model(x).argmax(1)
+    doc = ba.run_benchmark(
+        model, x, y, quick=True, attacks=("fgsm",), libraries=("advlib",), batch_size=3,
+        repeats=1, warmup=0, population=False,
+    )  # fmt: skip
+    assert doc["batch_size"] == 3 and doc["pass_cost"]["batch"] == 3
+    row = _row(doc, "fgsm", "advlib")
+    assert (row["forward_calls"], row["forward_samples"]) == (3, N)  # 3 + 3 + 2 clips
+
+
+def test_unit_is_the_same_function_on_the_unit_box():
+    model = nn.Linear(T, K)
+    x = 2 * torch.rand(3, T) - 1
+    unit = ba.Unit(model, (T,))
+    torch.testing.assert_close(unit(((x + 1) / 2).reshape(3, 1, 1, T)), model(x))
+
+
+def test_unknown_attacks_are_refused():
+    model = nn.Linear(T, K)
+    x = torch.zeros(2, T)
+    with pytest.raises(ValueError, match="unknown attacks"):
+        ba.run_benchmark(model, x, torch.zeros(2, dtype=torch.long), attacks=("jsma",))
