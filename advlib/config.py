@@ -25,6 +25,7 @@ Schema::
       n: 64                       # test clips attacked (class-balanced)
       batch_size: 64
       bench_n: 64                 # clips of the peer benchmark the book shows (make bench: 256)
+      bench_libraries: [advlib, torchattacks, foolbox, art]   # (default: all four)
       runs:
         <label>:                  # a row of the chapter's tables
           attack: pgd             # a name of advlib.attacks.registry (default: the label)
@@ -52,7 +53,7 @@ __all__ = ["PROFILES", "load_profile", "profile_path", "validate_profile"]
 
 PROFILES = ("demo", "ci", "paper")
 _TOP = {"profile", "seed", "description", "datasets", "attacks"}
-_ATTACKS = {"dataset", "victim", "n", "batch_size", "runs", "universal", "eot", "bench_n"}
+_ATTACKS = {"dataset", "victim", "n", "batch_size", "runs", "universal", "eot", "bench_n", "bench_libraries"}
 _RUN = {"attack", "settings", "targets"}
 _DATASET = {"loader", "root", "args", "licence", "victims", "title"}
 _VICTIM = {"knobs", "train"}
@@ -172,6 +173,10 @@ def _validate_attacks(att: Any, datasets: dict[str, Any], source: str) -> None:
     for key in ("n", "batch_size", "bench_n"):
         if key in att and (not isinstance(att[key], int) or att[key] < 1):
             _fail(source, f"{where}.{key}", "must be a positive integer")
+    libs = att.get("bench_libraries", [])
+    known = {"advlib", "torchattacks", "foolbox", "art"}
+    if not isinstance(libs, list) or set(libs) - known:
+        _fail(source, f"{where}.bench_libraries", f"must be a list of {sorted(known)}")
     runs = att["runs"]
     if not isinstance(runs, dict) or not runs:
         _fail(source, f"{where}.runs", "must be a non-empty mapping of labels")

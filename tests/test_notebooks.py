@@ -70,7 +70,11 @@ def test_notebooks_run_under_papermill(tmp_path, tmp_cache):
     bench = tmp_path / "bench_attacks.json"
     bench.write_text(
         '{"results": [{"attack": "fgsm", "library": "advlib", "seconds": 0.1},'
-        ' {"attack": "fgsm", "library": "torchattacks", "seconds": 0.2}]}'
+        ' {"attack": "fgsm", "library": "torchattacks", "seconds": 0.2}],'
+        ' "speedups": {"fgsm": {"fastest_peer": "torchattacks", "speedup": 2.0, "asr_diff": 0.0,'
+        ' "norm_ratio": 1.0, "fastest_matched_peer": "torchattacks", "speedup_at_quality": 2.0}},'
+        ' "population": {"pso": {"batched_seconds": 1.0, "loop_seconds": 9.0, "speedup": 9.0,'
+        ' "same_result": true}}}'
     )
     tiny = TINY["victims.ipynb"]
     papermill.execute_notebook(
@@ -100,6 +104,7 @@ def test_notebooks_run_under_papermill(tmp_path, tmp_cache):
     at = str(nbformat.read(out / "attacks.ipynb", as_version=4))
     assert "Goodfellow" in at and "image/png" in at and "<audio" in at
     assert "uap_iterative" in at and "random playback" in at and "torchattacks" in at
+    assert "loop_seconds" in at and "speedup_at_quality" in at
 
     papermill.execute_notebook(
         str(ROOT / "notebooks" / "frontends.ipynb"),
