@@ -53,7 +53,17 @@ __all__ = ["PROFILES", "load_profile", "profile_path", "validate_profile"]
 
 PROFILES = ("demo", "ci", "paper")
 _TOP = {"profile", "seed", "description", "datasets", "attacks"}
-_ATTACKS = {"dataset", "victim", "n", "batch_size", "runs", "universal", "eot", "bench_n", "bench_libraries"}
+_ATTACKS = {
+    "dataset",
+    "victim",
+    "n",
+    "batch_size",
+    "runs",
+    "universal",
+    "eot",
+    "bench_n",
+    "bench_libraries",
+}
 _RUN = {"attack", "settings", "targets"}
 _DATASET = {"loader", "root", "args", "licence", "victims", "title"}
 _VICTIM = {"knobs", "train"}
