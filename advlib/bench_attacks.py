@@ -76,7 +76,7 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "pgd_linf": {"eps": 0.015, "steps": 20, "random_start": True, "early_stop": True},
     "pgd_l2": {"eps": 0.8, "steps": 20, "random_start": True, "early_stop": True},
     "deepfool": {"overshoot": 0.02, "steps": 50},
-    "cw_l2": {  # the AT paper's smallest step count; ART's CW takes ~15 min at 256 clips
+    "cw_l2": {  # 25 steps: the AT paper's smallest step count
         "c": 0.1,
         "binary_search_steps": 5,
         "steps": 25,
@@ -406,15 +406,32 @@ def measure_pass_cost(
 
 
 def choose_batch_size(
-    model: nn.Module, x: Tensor, sizes: tuple[int, ...] = (8, 16, 32, 64, 128, 256)
+    model: nn.Module,
+    x: Tensor,
+    sizes: tuple[int, ...] = (8, 16, 32, 64, 128, 256),
+    rounds: int = 3,
 ) -> tuple[int, list[dict[str, float]]]:
     """The batch size (of ``sizes``, at most ``len(x)``) with the cheapest forward + backward
-    per clip, and the measured costs. On a CPU, large batches of long clips fall out of the
-    cache: the per-clip cost can grow with the batch, and every library is then given the
-    clips in chunks of this size, so none is favoured by its own batching."""
-    costs = [measure_pass_cost(model, x, batch=b, repeats=2) for b in sizes if b <= len(x)]
-    if not costs:
-        costs = [measure_pass_cost(model, x, batch=len(x), repeats=2)]
+    per clip, and the measured costs (per size, the median over ``rounds`` rounds that visit
+    every size in turn, so that a change of load on a shared machine hits all sizes alike).
+
+    On a CPU, large batches of long clips fall out of the cache and the per-clip cost grows
+    with the batch: every library is given the clips in chunks of this size, so that none is
+    favoured or penalised by its own batching."""
+    sizes = tuple(b for b in sizes if b <= len(x)) or (len(x),)
+    runs: dict[int, list[dict[str, float]]] = {b: [] for b in sizes}
+    for _ in range(rounds):
+        for b in sizes:
+            runs[b].append(measure_pass_cost(model, x, batch=b, repeats=1))
+    costs = [
+        {
+            "batch": b,
+            "forward_s_per_clip": statistics.median(r["forward_s_per_clip"] for r in runs[b]),
+            "backward_s_per_clip": statistics.median(r["backward_s_per_clip"] for r in runs[b]),
+            "rounds": rounds,
+        }
+        for b in sizes
+    ]
     best = min(costs, key=lambda c: c["forward_s_per_clip"] + c["backward_s_per_clip"])
     return int(best["batch"]), costs
 

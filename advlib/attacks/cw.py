@@ -59,9 +59,10 @@ def cw_l2(
     whose lowest loss over the last ``ceil(steps / 10)`` steps is not below ``0.9999`` times
     its lowest loss before has converged short of the boundary (``c`` is too small); it stops
     this optimisation and is no longer forwarded until the next outer step. Samples that have
-    succeeded run on, since their perturbation is still shrinking: aborting them on the same
-    rule (the authors' code aborts the whole batch once its summed loss stalls) cost 3 % of
-    median L2 on the demo victim, this rule nothing measurable.
+    succeeded run on, since their perturbation is still shrinking. On the demo victim (256
+    clips, 5 x 25 steps) this rule saves 13 % of the passes and leaves the median L2
+    unchanged; aborting successful samples on the same rule saved 64 % but made the median L2
+    24 % larger (the authors' code aborts the whole batch once its summed loss stalls).
 
     Args:
         model: callable ``(B, ...) -> (B, K)`` logits.
