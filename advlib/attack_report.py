@@ -18,11 +18,14 @@ import torch
 from .attacks.registry import attack_spec
 from .metrics import Proportion, ldb_x
 from .run import AttackRun
+from .stats import wilson_interval
+from .train import predict_logits
 
 __all__ = [
     "bench_table",
     "example",
     "playback_success",
+    "playback_table",
     "plot_bench",
     "plot_success_and_snr",
     "settings_table",
@@ -73,6 +76,7 @@ def summary_table(
                 "run": label,
                 "attack": attack,
                 "attacked": s["attacked"],
+                "successes": p.successes,
                 "success": p.rate,
                 "95 % CI": f"[{100 * lo:.0f}, {100 * hi:.0f}] %",
                 "median L2": s["median_l2"],
@@ -103,10 +107,8 @@ def plot_success_and_snr(summary: pd.DataFrame) -> plt.Figure:
     y = np.arange(len(labels))
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 0.35 * len(labels) + 1.5), sharey=True)
     rate = summary["success"].to_numpy(float)
-    bounds = np.array(
-        [[float(v) / 100 for v in s.strip("[] %").split(",")] for s in summary["95 % CI"]]
-    )
-    err = np.vstack([rate - bounds[:, 0], bounds[:, 1] - rate]).clip(min=0)
+    lo, hi = wilson_interval(summary["successes"].to_numpy(), summary["attacked"].to_numpy())
+    err = np.vstack([rate - lo, hi - rate]).clip(min=0)
     ax1.barh(y, rate, xerr=err, color="tab:red", alpha=0.8, capsize=3)
     ax1.set_xlim(0, 1.02)
     ax1.set_xlabel("success rate (95 % Wilson interval)")
@@ -168,18 +170,17 @@ def plot_bench(bench: Mapping[str, Any]) -> plt.Figure:
 
 
 def universal_table(
-    results: Mapping[str, tuple[AttackRun, torch.Tensor, Mapping[str, Any]]],
-    x: torch.Tensor,
+    results: Mapping[str, tuple[AttackRun, Mapping[str, Any]]], x: torch.Tensor
 ) -> pd.DataFrame:
     """One row per universal perturbation: success on held-out clips (Eq. 3, all clips), the
     share whose prediction differs from the true label, median SNR, the perturbation's
     loudness relative to the clips (median l_dB_x, UAP paper Eq. 4), crafting time and passes.
 
-    ``results`` maps a label to ``(evaluation run, v, crafting record)``; ``x`` are the clean
+    ``results`` maps a label to ``(evaluation run, crafting record)``; ``x`` are the clean
     held-out clips the runs evaluated.
     """
     rows = []
-    for label, (run, _v, rec) in results.items():
+    for label, (run, rec) in results.items():
         p = run.success
         lo, hi = p.interval()
         t = run.table
@@ -231,3 +232,35 @@ def playback_success(
         pred = model(random_playback(xa, generator=g, **playback)).argmax(1)
         hits += int(((pred == ref) if targets is not None else (pred != ref)).sum())
     return Proportion(hits, draws * int(attacked.sum()))
+
+
+def playback_table(
+    model: torch.nn.Module,
+    runs: Mapping[str, AttackRun],
+    clean_pred: torch.Tensor,
+    *,
+    draws: int = 8,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Untargeted runs judged on ``model``: success played directly and under random playback
+    (:func:`playback_success`, over the attacked clips), and the median SNR of the successes.
+
+    The runs may have been crafted on another model (an :class:`~advlib.attacks.EOTModel`
+    around ``model``), so success is recomputed here against ``clean_pred``, ``model``'s clean
+    predictions of the same clips."""
+    rows = []
+    for name, r in runs.items():
+        attacked = torch.as_tensor(r.table["attacked"].to_numpy().copy())
+        adv_pred = predict_logits(model, r.x_adv).argmax(1)
+        direct = Proportion(int((attacked & (adv_pred != clean_pred)).sum()), int(attacked.sum()))
+        played = playback_success(model, r.x_adv, clean_pred, attacked, draws=draws, seed=seed)
+        snr = r.table.loc[r.table["success"], "snr_db"].median()
+        rows.append(
+            {
+                "attack": name,
+                "success, played directly": str(direct),
+                "success under random playback": str(played),
+                "median SNR (dB)": round(float(snr), 1),
+            }
+        )
+    return pd.DataFrame(rows).set_index("attack")

@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import torch
 
 from .config import load_profile
 from .models.registry import build_victim, count_parameters, victim_spec
 from .provenance import environment_info
 
-__all__ = ["bench_victim", "main"]
+__all__ = ["bench_victim", "main", "write_json"]
 
 
 def bench_victim(
@@ -49,6 +53,22 @@ def bench_victim(
             times.append(time.perf_counter() - t0)
         out[f"{label}_clips_per_s"] = batch / statistics.median(times)
     return out
+
+
+def write_json(doc: Mapping[str, Any], path: str | Path) -> Path:
+    """Write ``doc`` atomically (a temporary file in the same folder, then a rename)."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(doc, indent=1, allow_nan=False, default=_jsonable) + "\n")
+    tmp.replace(out)
+    return out
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, (np.integer, np.floating)):
+        return obj.item()
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,8 +101,6 @@ def main(argv: list[str] | None = None) -> int:
                 f"fwd+bwd {r['forward_backward_clips_per_s']:8.1f} clips/s"
             )
             results.append(r)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     env = environment_info()
     doc = {
         "benchmark": "victim_throughput",
@@ -92,10 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         "environment": env,
         "results": results,
     }
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(doc, indent=1))
-    tmp.replace(out)
-    print(f"wrote {out}")
+    print(f"wrote {write_json(doc, args.out)}")
     return 0
 
 

@@ -26,14 +26,11 @@ import argparse
 import copy
 import importlib
 import inspect
-import json
 import math
-import os
 import statistics
 import time
 import warnings
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -41,7 +38,9 @@ import torch
 from torch import Tensor, nn
 
 from .attacks import PassCounter, cw_l2, deepfool, fgsm, pgd
+from .bench import write_json
 from .provenance import environment_info
+from .train import predict_logits
 
 __all__ = [
     "ATTACKS",
@@ -177,14 +176,9 @@ def load_victim(
     return model, data, info
 
 
-@torch.no_grad()
-def _predict(model: Callable[[Tensor], Tensor], x: Tensor, batch: int = 256) -> Tensor:
-    return torch.cat([model(x[i : i + batch]).argmax(1) for i in range(0, len(x), batch)])
-
-
 def select_clips(model: nn.Module, x: Tensor, y: Tensor, n: int) -> tuple[Tensor, Tensor]:
     """The first ``n`` clips of ``x`` (in order) that ``model`` classifies correctly."""
-    ok = (_predict(model, x) == y).nonzero().flatten()
+    ok = (predict_logits(model, x).argmax(1) == y).nonzero().flatten()
     if len(ok) < n:
         raise ValueError(f"only {len(ok)} clips are classified correctly, {n} were asked for")
     idx = ok[:n]
@@ -437,7 +431,7 @@ def choose_batch_size(
 
 
 def _norm_stats(model: nn.Module, x: Tensor, y: Tensor, x_adv: Tensor) -> dict[str, Any]:
-    success = _predict(model, x_adv) != y
+    success = predict_logits(model, x_adv).argmax(1) != y
     d = (x_adv - x).flatten(1)
     l2, linf = d.norm(dim=1), d.abs().amax(dim=1)
 
@@ -743,22 +737,6 @@ def population_speedup(
 
 
 # --------------------------------------------------------------------------- output
-
-
-def write_json(doc: Mapping[str, Any], path: str | Path) -> Path:
-    """Write ``doc`` atomically (a temporary file in the same folder, then a rename)."""
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(doc, indent=1, allow_nan=False, default=_jsonable) + "\n")
-    tmp.replace(out)
-    return out
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, (np.integer, np.floating)):
-        return obj.item()
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
 def _table(doc: Mapping[str, Any]) -> str:

@@ -239,6 +239,16 @@ class Cache:
 
         Every call is logged in :attr:`events` (kind, key, hit, seconds) for provenance.
         """
+        return self.fetch(kind, params, compute)[0]
+
+    def fetch(
+        self,
+        kind: str,
+        params: Mapping[str, Any],
+        compute: Callable[[], Mapping[str, Any]],
+    ) -> tuple[dict[str, Any], CacheEvent]:
+        """:meth:`get_or_compute`, also returning the call's :class:`CacheEvent` (its key and
+        whether it was a hit)."""
         t0 = time.perf_counter()
         key = param_key(kind, params)
         payload = self.load(kind, params)
@@ -251,8 +261,9 @@ class Cache:
             if reread is None:
                 raise RuntimeError(f"cache entry {kind}/{key} failed its check right after writing")
             payload = reread
-        self.events.append(CacheEvent(kind, key, hit, time.perf_counter() - t0))
-        return payload
+        event = CacheEvent(kind, key, hit, time.perf_counter() - t0)
+        self.events.append(event)
+        return payload, event
 
     def _quarantine(self, folder: Path, kind: str, key: str, exc: BaseException, warn: bool = True):
         dest = self.root / ".corrupt" / f"{kind}-{key[:16]}-{uuid.uuid4().hex[:8]}"

@@ -65,6 +65,7 @@ _ATTACKS = {
     "bench_libraries",
 }
 _RUN = {"attack", "settings", "targets"}
+_UNIVERSAL_RUN = {"attack", "settings", "target"}
 _DATASET = {"loader", "root", "args", "licence", "victims", "title"}
 _VICTIM = {"knobs", "train"}
 
@@ -165,8 +166,6 @@ def validate_profile(cfg: Any, source: str = "profile") -> None:
 
 
 def _validate_attacks(att: Any, datasets: dict[str, Any], source: str) -> None:
-    from .attacks.registry import attack_spec, make_attack
-
     where = "attacks"
     if not isinstance(att, dict):
         _fail(source, where, "must be a mapping")
@@ -191,41 +190,17 @@ def _validate_attacks(att: Any, datasets: dict[str, Any], source: str) -> None:
     if not isinstance(runs, dict) or not runs:
         _fail(source, f"{where}.runs", "must be a non-empty mapping of labels")
     for label, run in runs.items():
-        rwhere = f"{where}.runs.{label}"
-        run = run or {}
-        if not isinstance(run, dict):
-            _fail(source, rwhere, "must be a mapping")
-        unknown = set(run) - _RUN
-        if unknown:
-            _fail(source, rwhere, f"unknown key(s) {sorted(unknown)}")
-        name = run.get("attack", label)
-        try:
-            kind = attack_spec(name).kind
-            make_attack(name, run.get("settings") or {})
-        except ValueError as exc:
-            _fail(source, rwhere, str(exc))
-        if kind == "universal":
-            _fail(source, rwhere, f"{name!r} is universal; the chapter runs per-clip attacks")
+        run = _check_run(source, f"{where}.runs.{label}", label, run, universal=False)
         t = run.get("targets")
         if t is not None and t != "next" and (not isinstance(t, int) or t < 0):
-            _fail(source, f"{rwhere}.targets", "must be a class index or 'next'")
+            _fail(source, f"{where}.runs.{label}.targets", "must be a class index or 'next'")
     uni = att.get("universal")
     if uni is not None:
         uwhere = f"{where}.universal"
         if not isinstance(uni, dict) or set(uni) - {"n_craft", "runs"} or not uni.get("runs"):
             _fail(source, uwhere, "must be a mapping with n_craft and a non-empty runs mapping")
         for label, run in uni["runs"].items():
-            rwhere = f"{uwhere}.runs.{label}"
-            if not isinstance(run, dict) or set(run) - {"attack", "settings", "target"}:
-                _fail(source, rwhere, "must be a mapping of attack, settings and target")
-            name = run.get("attack", label)
-            try:
-                kind = attack_spec(name).kind
-                make_attack(name, run.get("settings") or {})
-            except ValueError as exc:
-                _fail(source, rwhere, str(exc))
-            if kind != "universal":
-                _fail(source, rwhere, f"{name!r} is not a universal attack")
+            _check_run(source, f"{uwhere}.runs.{label}", label, run, universal=True)
     eot = att.get("eot")
     if eot is not None:
         ewhere = f"{where}.eot"
@@ -233,3 +208,27 @@ def _validate_attacks(att: Any, datasets: dict[str, Any], source: str) -> None:
             _fail(source, ewhere, "must be a mapping of run and samples")
         if eot.get("run") not in runs:
             _fail(source, f"{ewhere}.run", f"{eot.get('run')!r} is not a label of attacks.runs")
+
+
+def _check_run(source: str, where: str, label: str, run: Any, *, universal: bool) -> dict:
+    """One run of the attacks section: known keys, a known attack of the right kind (per-clip
+    under ``runs``, universal under ``universal.runs``) and settings it accepts."""
+    from .attacks.registry import attack_spec, make_attack
+
+    run = run or {}
+    if not isinstance(run, dict):
+        _fail(source, where, "must be a mapping")
+    unknown = set(run) - (_UNIVERSAL_RUN if universal else _RUN)
+    if unknown:
+        _fail(source, where, f"unknown key(s) {sorted(unknown)}")
+    name = run.get("attack", label)
+    try:
+        kind = attack_spec(name).kind
+        make_attack(name, run.get("settings") or {})
+    except ValueError as exc:
+        _fail(source, where, str(exc))
+    if universal and kind != "universal":
+        _fail(source, where, f"{name!r} is not a universal attack")
+    if not universal and kind == "universal":
+        _fail(source, where, f"{name!r} is universal; the chapter runs per-clip attacks")
+    return run

@@ -26,6 +26,7 @@ from tqdm.std import tqdm
 
 from .attacks._utils import PassCounter
 from .metrics import Proportion, snr_db
+from .train import predict_logits
 
 __all__ = ["AttackRun", "attack_clips", "pick_clips", "run_attack"]
 
@@ -73,11 +74,6 @@ class AttackRun:
             "seconds": self.seconds,
             **self.passes,
         }
-
-
-@torch.no_grad()
-def _predict(model: nn.Module, x: torch.Tensor, batch_size: int) -> torch.Tensor:
-    return torch.cat([model(x[i : i + batch_size]).argmax(1) for i in range(0, len(x), batch_size)])
 
 
 def run_attack(
@@ -129,7 +125,7 @@ def run_attack(
     was_training = model.training
     model.eval()
     try:
-        clean = _predict(model, x, batch_size)
+        clean = predict_logits(model, x, batch_size).argmax(1)
         if targeted:
             attacked = t != y
         elif skip_misclassified:
@@ -154,7 +150,7 @@ def run_attack(
             x_adv[b] = out.detach()
             sample_seconds[b] = dt / len(b)
             total += dt
-        adv = _predict(model, x_adv, batch_size)
+        adv = predict_logits(model, x_adv, batch_size).argmax(1)
     finally:
         model.train(was_training)
     success = (adv == t) if targeted else (adv != clean)
@@ -226,9 +222,7 @@ def attack_clips(
     whether it came from the cache. ``targets``: ``None`` (untargeted), a class index, or
     ``"next"`` (each clip's label + 1, modulo the number of classes).
     """
-    import inspect
-
-    from .attacks.registry import get_attack, make_attack
+    from .attacks.registry import make_attack
 
     settings = dict(settings or {})
     make_attack(attack, settings)  # validate before any work
@@ -254,10 +248,7 @@ def attack_clips(
         raise ValueError(f"targets must be None, 'next' or a class index, got {targets!r}")
 
     def compute() -> dict[str, Any]:
-        bound = dict(settings)
-        if "generator" in inspect.signature(get_attack(attack)).parameters:
-            bound["generator"] = torch.Generator().manual_seed(seed)
-        fn = make_attack(attack, bound)
+        fn = make_attack(attack, settings, seed=seed)
         run = run_attack(
             victim.model, x, y, fn, targets=tgt, batch_size=batch_size, progress=progress,
             desc=attack,
@@ -268,9 +259,7 @@ def attack_clips(
             "record": {"seconds": run.seconds, "passes": run.passes},
         }
 
-    n_events = len(cache.events)
-    payload = cache.get_or_compute("attack", params, compute)
-    hit = cache.events[n_events].hit
+    payload, event = cache.fetch("attack", params, compute)
     rec = payload["record"]
     table = payload["table"]
     for col in ("attacked", "success", "fooled_label"):
@@ -278,4 +267,4 @@ def attack_clips(
     run = AttackRun(
         x_adv=payload["x_adv"], table=table, seconds=rec["seconds"], passes=rec["passes"]
     )
-    return run, idx, hit
+    return run, idx, event.hit

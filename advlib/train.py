@@ -285,9 +285,7 @@ def fit_victim(
             },
         }
 
-    n_events = len(cache.events)
-    payload = cache.get_or_compute("victim", params, compute)
-    event = cache.events[n_events]
+    payload, event = cache.fetch("victim", params, compute)
     model = build()
     model.load_state_dict(payload["weights"])
     model.eval()

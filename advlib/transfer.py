@@ -20,20 +20,9 @@ import pandas as pd
 import torch
 
 from .metrics import Proportion
+from .train import predict_logits
 
 __all__ = ["plot_transfer", "transfer_matrix"]
-
-
-@torch.no_grad()
-def _predict(model: torch.nn.Module, x: torch.Tensor, batch_size: int) -> torch.Tensor:
-    was = model.training
-    model.eval()
-    try:
-        return torch.cat(
-            [model(x[i : i + batch_size]).argmax(1) for i in range(0, len(x), batch_size)]
-        )
-    finally:
-        model.train(was)
 
 
 def transfer_matrix(
@@ -84,7 +73,7 @@ def transfer_matrix(
             raise ValueError(f"targets must be an int or have shape ({n},)")
     rows = []
     for name, model in models.items():
-        clean = _predict(model, x, batch_size)
+        clean = predict_logits(model, x, batch_size).argmax(1)
         if targets is not None:
             keep = t != y
         elif only_correct:
@@ -92,7 +81,7 @@ def transfer_matrix(
         else:
             keep = torch.ones(n, dtype=torch.bool)
         for src, xa in adversarial.items():
-            pred = _predict(model, xa, batch_size)
+            pred = predict_logits(model, xa, batch_size).argmax(1)
             ok = (pred == t) if targets is not None else (pred != clean)
             p = Proportion(int((ok & keep).sum()), int(keep.sum()))
             lo, hi = p.interval() if p.n else (float("nan"), float("nan"))

@@ -13,15 +13,16 @@ from the true label); targeted, it equals the target, clips of the target class 
 
 from __future__ import annotations
 
-import inspect
 import time
 from typing import Any
 
 import torch
 
-from .attacks.registry import attack_spec, get_attack, make_attack
+from .attacks._utils import PassCounter
+from .attacks.registry import attack_spec, make_attack
 from .attacks.uap import apply_uap
 from .run import AttackRun, pick_clips, run_attack
+from .train import predict_logits
 
 __all__ = ["craft_uap", "evaluate_uap", "uap_space"]
 
@@ -75,16 +76,10 @@ def craft_uap(
     }
 
     def compute() -> dict[str, Any]:
-        from .attacks._utils import PassCounter
-
         model = victim.model.eval()
         x = sub.x[idx]
-        with torch.no_grad():
-            clean = torch.cat([model(x[i : i + 256]).argmax(1) for i in range(0, len(x), 256)])
-        bound = dict(settings)
-        if "generator" in inspect.signature(get_attack(method)).parameters:
-            bound["generator"] = torch.Generator().manual_seed(seed)
-        fn = make_attack(method, bound)
+        clean = predict_logits(model, x).argmax(1)
+        fn = make_attack(method, settings, seed=seed)
         counter = PassCounter(model)
         t0 = time.perf_counter()
         if target is None:
@@ -102,9 +97,8 @@ def craft_uap(
             },
         }
 
-    n_events = len(cache.events)
-    payload = cache.get_or_compute("uap", params, compute)
-    return payload["v"], payload["record"], cache.events[n_events].hit
+    payload, event = cache.fetch("uap", params, compute)
+    return payload["v"], payload["record"], event.hit
 
 
 def evaluate_uap(

@@ -37,7 +37,7 @@ def test_summary_counts_only_attacked_and_successful_clips():
     runs = {"a": _run([True, True, False, False], [10.0, 30.0, 5.0, 99.0], [True] * 3 + [False])}
     s = summary_table(runs, {"a": {"attack": "pgd"}})
     row = s.loc["a"]
-    assert row["attack"] == "pgd" and row["attacked"] == 3
+    assert row["attack"] == "pgd" and row["attacked"] == 3 and row["successes"] == 2
     assert row["success"] == pytest.approx(2 / 3, abs=1e-3)
     assert row["median L2"] == 1.5 and row["median SNR (dB)"] == 20.0
     assert row["forward / clip"] == pytest.approx(4.0) and row["ms / clip"] == pytest.approx(166.7)
@@ -97,9 +97,28 @@ def test_universal_table_reports_success_and_loudness():
     run.table["fooled_label"] = [True, True]
     x = torch.ones(2, 4)
     run.x_adv = x + 0.1
-    t = universal_table({"u": (run, torch.full((4,), 0.1), {"seconds": 2.0,
-                        "forward_samples": 5, "backward_samples": 5})}, x)  # fmt: skip
+    rec = {"seconds": 2.0, "forward_samples": 5, "backward_samples": 5}
+    t = universal_table({"u": (run, rec)}, x)
     row = t.loc["u"]
     assert row["success (held out)"] == 0.5 and row["differs from label"] == 1.0
     assert row["median l_dB_x"] == pytest.approx(-20.0) and row["craft passes"] == 10
     assert row["max |v| (waveform)"] == pytest.approx(0.1)
+
+
+def test_playback_table_judges_runs_on_the_given_model():
+    from advlib.attack_report import playback_table
+
+    class Sign(torch.nn.Module):  # class 1 when the clip's mean is positive
+        def forward(self, x):
+            m = x.mean(1)
+            return torch.stack([-m, m], dim=1)
+
+    x_adv = torch.tensor([[0.5] * 8, [-0.5] * 8, [0.5] * 8])
+    run = _run([True, False, True], [10.0, 30.0, 20.0], [True, True, False])
+    run.x_adv = x_adv
+    clean = torch.zeros(3, dtype=torch.long)
+    t = playback_table(Sign(), {"r": run}, clean, draws=2)
+    # attacked: clips 0, 1; clip 0 flips to class 1 (also under gain, shift, noise: mean
+    # stays positive; the band-pass removes DC and may not), clip 1 does not
+    assert t.loc["r", "success, played directly"].startswith("50.0 %")
+    assert t.loc["r", "median SNR (dB)"] == 15.0

@@ -40,6 +40,7 @@ from advlib.attacks._utils import (
     project_linf,
     random_in_ball,
 )
+from tests.helpers import Recorder
 
 DIM = 20
 SHAPES = {2: (DIM,), 4: (1, 4, 5)}  # input rank -> per-sample shape (flattened by the toy)
@@ -48,15 +49,7 @@ RANKS = [2, 4]
 F64 = torch.float64
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread_own_rng():
-    """Tiny models run fastest single-threaded (and do not fight a concurrent CI run); the
-    global RNG state is restored afterwards, so other test modules see no difference."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with torch.random.fork_rng():
-        yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # --------------------------------------------------------------------------- toys and closed forms
@@ -229,19 +222,6 @@ def test_cw_confidence_buys_a_margin():
     x_adv = cw_l2(model, x, y, confidence=2.0, steps=50, binary_search_steps=5)
     with torch.no_grad():
         assert (margin(model(x_adv), y, targeted=False) <= -2.0 + 1e-9).all()
-
-
-class Recorder(nn.Module):
-    """Wraps a model and records every batch it is shown, with the logits it returned."""
-
-    def __init__(self, model):
-        super().__init__()
-        self.model, self.seen = model, []
-
-    def forward(self, x):
-        out = self.model(x)
-        self.seen.append((x.detach().clone(), out.detach().clone()))
-        return out
 
 
 KEEP_BEST = {

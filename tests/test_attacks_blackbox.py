@@ -28,6 +28,7 @@ from advlib.attacks.genetic import genetic
 from advlib.attacks.jsma import _pick_pairs, jsma
 from advlib.attacks.nes import nes
 from advlib.attacks.pso import pso
+from tests.helpers import Recorder
 
 DIM = 20
 K = 3
@@ -35,15 +36,7 @@ F64 = torch.float64
 SHAPES = {2: (DIM,), 4: (1, 4, 5)}  # input rank -> per-sample shape (flattened by the toy)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread_own_rng():
-    """Tiny models run fastest single-threaded (and do not fight a concurrent CI run); the
-    global RNG state is restored afterwards, so other test modules see no difference."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with torch.random.fork_rng():
-        yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # --------------------------------------------------------------------------- toy and closed forms
@@ -129,19 +122,6 @@ def success(model, x_adv, labels, targeted):
     with torch.no_grad():
         pred = model(x_adv).argmax(1)
     return (pred == labels) if targeted else (pred != labels)
-
-
-class Recorder(nn.Module):
-    """Wraps a model and records every batch it is shown, with the logits it returned."""
-
-    def __init__(self, model):
-        super().__init__()
-        self.model, self.seen = model, []
-
-    def forward(self, x):
-        out = self.model(x)
-        self.seen.append((x.detach().clone(), out.detach().clone()))
-        return out
 
 
 # --------------------------------------------------------------------------- the attacks under test

@@ -53,14 +53,7 @@ ASR_TOL, NORM_TOL = 0.03, 0.10
 PEERS = ["torchattacks", "foolbox", "art"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread_own_rng():
-    """Single-threaded (tiny model; do not fight a concurrent run); global RNG restored."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with torch.random.fork_rng():
-        yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # --------------------------------------------------------------------------- victim

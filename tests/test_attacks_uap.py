@@ -34,15 +34,7 @@ F64 = torch.float64
 ALPHA = 5.0  # slope of the toy along u
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread_own_rng():
-    """Tiny models run fastest single-threaded (and do not fight a concurrent CI run); the
-    global RNG state is restored afterwards, so other test modules see no difference."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with torch.random.fork_rng():
-        yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def gen(seed: int = 0) -> torch.Generator:

@@ -38,6 +38,15 @@ def test_miss_then_hit(tmp_path):
     assert len(calls) == 2
 
 
+def test_fetch_returns_the_payload_and_its_event(tmp_path):
+    cache = Cache(tmp_path)
+    p1, e1 = cache.fetch("train", {"seed": 0}, _payload)
+    p2, e2 = cache.fetch("train", {"seed": 0}, _payload)
+    assert (e1.hit, e2.hit) == (False, True) and e1.key == e2.key
+    assert cache.events == [e1, e2] and e1.key == param_key("train", {"seed": 0})
+    assert p1["record"] == p2["record"]
+
+
 def test_key_depends_on_every_parameter():
     assert param_key("k", {"a": 1}) != param_key("k", {"a": 2})
     assert param_key("k", {"a": 1}) != param_key("j", {"a": 1})

@@ -36,6 +36,24 @@ def test_profiles_grow_demo_to_ci():
         ),
         (lambda c: c["datasets"]["synthetic"].update(root="/x"), "takes no root"),
         (lambda c: c.update(seed=-1), "seed"),
+        (lambda c: c["attacks"].update(dataset="fsdd"), "attacks.dataset"),
+        (lambda c: c["attacks"].update(victim="vgg16"), "not trained on"),
+        (lambda c: c["attacks"].update(n=0), "attacks.n: must be a positive"),
+        (lambda c: c["attacks"].update(bench_libraries=["cleverhans"]), "bench_libraries"),
+        (lambda c: c["attacks"]["runs"].update(x={"attack": "pgdd"}), "unknown attack 'pgdd'"),
+        (lambda c: c["attacks"]["runs"]["fgsm"].update(settings={"epz": 1}), "no setting"),
+        (lambda c: c["attacks"]["runs"]["fgsm"].update(colour=1), "runs.fgsm: unknown key"),
+        (lambda c: c["attacks"]["runs"]["fgsm"].update(targets="all"), "targets"),
+        (lambda c: c["attacks"]["runs"].update(u={"attack": "uap_penalty"}), "is universal"),
+        (
+            lambda c: c["attacks"]["universal"]["runs"].update(p={"attack": "pgd"}),
+            "not a universal attack",
+        ),
+        (
+            lambda c: c["attacks"]["universal"]["runs"]["uap_iterative"].update(targets=1),
+            "universal.runs.uap_iterative: unknown key",
+        ),
+        (lambda c: c["attacks"]["eot"].update(run="nope"), "not a label of attacks.runs"),
     ],
 )
 def test_bad_profiles_name_the_key(mutate, match):

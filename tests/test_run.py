@@ -9,13 +9,7 @@ import torch
 from advlib.attacks import deepfool, fgsm, pgd
 from advlib.run import run_attack
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture
@@ -108,6 +102,9 @@ def test_make_attack_checks_names_and_settings():
         make_attack("pgd", {"targeted": True})
     fn = make_attack("pgd", {"eps": 0.1, "bounds": [-1, 1]})
     assert fn.func is pgd and fn.keywords == {"eps": 0.1, "bounds": (-1, 1)}
+    g1 = make_attack("pgd", {"eps": 0.1}, seed=3).keywords["generator"]
+    g2 = make_attack("pgd", {"eps": 0.1}, seed=3).keywords["generator"]
+    assert g1 is not g2 and torch.equal(torch.rand(4, generator=g1), torch.rand(4, generator=g2))
     for name in ATTACKS:  # every entry resolves to a function with the shared signature
         f = get_attack(name)
         assert list(inspect.signature(f).parameters)[:3] == ["model", "x", "y"], name

@@ -9,13 +9,7 @@ from advlib.cache import Cache
 from advlib.data.synthetic import make_synthetic
 from advlib.universal import craft_uap, evaluate_uap, uap_space
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 class MeanSign(torch.nn.Module):

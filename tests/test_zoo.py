@@ -13,14 +13,7 @@ from advlib.models import VICTIMS, Victim, build_victim, count_parameters, victi
 from advlib.models.spectrogram import REPRESENTATIONS, image_classifier
 from advlib.train import TrainConfig
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small ops are much faster single-threaded on the shared CI machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 _AT_TINY = dict(

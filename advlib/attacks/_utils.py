@@ -35,6 +35,8 @@ __all__ = [
     "project",
     "project_l2",
     "project_linf",
+    "rand",
+    "randn",
     "random_in_ball",
 ]
 
@@ -200,6 +202,21 @@ def project(delta: Tensor, eps: Tensor, norm: str | int) -> Tensor:
     return project_linf(delta, eps) if norm == "inf" else project_l2(delta, eps)
 
 
+def rand(shape: tuple[int, ...], like: Tensor, generator: torch.Generator | None) -> Tensor:
+    """Uniform ``[0, 1)`` draws of ``shape`` with ``like``'s dtype and device.
+
+    Drawn on the generator's device (``like``'s when ``generator`` is None), then moved, so a
+    CPU generator seeds an attack on any device reproducibly."""
+    dev = generator.device if generator is not None else like.device
+    return torch.rand(shape, generator=generator, device=dev, dtype=like.dtype).to(like.device)
+
+
+def randn(shape: tuple[int, ...], like: Tensor, generator: torch.Generator | None) -> Tensor:
+    """Standard normal draws, placed like :func:`rand`'s."""
+    dev = generator.device if generator is not None else like.device
+    return torch.randn(shape, generator=generator, device=dev, dtype=like.dtype).to(like.device)
+
+
 def random_in_ball(
     x: Tensor, eps: Tensor, norm: str | int, generator: torch.Generator | None
 ) -> Tensor:
@@ -207,13 +224,11 @@ def random_in_ball(
 
     Drawn on the generator's device (CPU when ``generator`` is None and ``x`` is on CPU), then
     moved to ``x``'s device, so a CPU generator seeds a CUDA attack reproducibly."""
-    dev = generator.device if generator is not None else x.device
     if norm == "inf":
-        u = torch.rand(x.shape, generator=generator, device=dev, dtype=x.dtype).to(x.device)
-        return (2 * u - 1) * batch_view(eps, x)
+        return (2 * rand(x.shape, x, generator) - 1) * batch_view(eps, x)
     d = x[0].numel()
-    g = torch.randn(x.shape, generator=generator, device=dev, dtype=x.dtype).to(x.device)
-    r = torch.rand(x.shape[0], generator=generator, device=dev, dtype=x.dtype).to(x.device)
+    g = randn(x.shape, x, generator)
+    r = rand((x.shape[0],), x, generator)
     radius = eps * r.pow(1.0 / d)
     return normalize_l2(g) * batch_view(radius, x)
 

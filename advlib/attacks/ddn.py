@@ -22,6 +22,7 @@ from advlib.attacks._utils import (
     is_adversarial,
     l2_norm,
     normalize_l2,
+    randn,
 )
 
 __all__ = ["ddn"]
@@ -108,11 +109,7 @@ def ddn(
         grad_norm = l2_norm(grad)
         zero = grad_norm < 1e-12
         if zero.any():
-            dev = generator.device if generator is not None else x.device
-            noise = torch.randn(
-                (int(zero.sum()), *x.shape[1:]), generator=generator, device=dev, dtype=x.dtype
-            )
-            grad[zero] = noise.to(x.device)
+            grad[zero] = randn((int(zero.sum()), *x.shape[1:]), x, generator)
         step = delta + alpha * normalize_l2(grad)
         eps = torch.where(adv, (1 - gamma) * eps, (1 + gamma) * eps)
         eps = torch.minimum(eps, worst_norm)

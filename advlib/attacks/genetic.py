@@ -24,15 +24,10 @@ from advlib.attacks._utils import (
     check_targets,
     clamp_bounds,
     is_adversarial,
+    rand,
 )
 
 __all__ = ["genetic"]
-
-
-def _rand(shape: tuple[int, ...], like: Tensor, generator: torch.Generator | None) -> Tensor:
-    """Uniform ``[0, 1)`` draws on the generator's device, moved to ``like``'s device and dtype."""
-    dev = generator.device if generator is not None else like.device
-    return torch.rand(shape, generator=generator, device=dev, dtype=like.dtype).to(like.device)
 
 
 def _fitness(logits: Tensor, y: Tensor, targeted: bool) -> Tensor:
@@ -148,12 +143,12 @@ def genetic(
     def mutate(cand: Tensor, e: Tensor) -> Tensor:
         if mutation_rate == 0:
             return cand
-        hit = _rand(cand.shape, x, generator) < mutation_rate
-        noise = (2 * _rand(cand.shape, x, generator) - 1) * e.view(-1, *[1] * (cand.ndim - 1))
+        hit = rand(cand.shape, x, generator) < mutation_rate
+        noise = (2 * rand(cand.shape, x, generator) - 1) * e.view(-1, *[1] * (cand.ndim - 1))
         return cand + hit * noise
 
     # population (n, P, ...) and the fitness of its members (n, P); only children are re-scored
-    start = x[:, None] + (2 * _rand((n, p, *shape), x, generator) - 1) * batch_view(
+    start = x[:, None] + (2 * rand((n, p, *shape), x, generator) - 1) * batch_view(
         eps_t, x[:, None]
     )
     pop = _within(x, mutate(start, eps_t), eps_t, lo_hi)
@@ -203,7 +198,7 @@ def genetic(
             pk = pop[idk]
             r = rows[:mk, None]
             pa, pb = pk[r, parents[:, :n_child]], pk[r, parents[:, n_child:]]
-            cross = _rand((mk, n_child, *shape), x, generator) < 0.5
+            cross = rand((mk, n_child, *shape), x, generator) < 0.5
             children = _within(
                 x[idk], mutate(torch.where(cross, pa, pb), eps_t[idk]), eps_t[idk], lo_hi
             )

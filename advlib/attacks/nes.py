@@ -22,15 +22,10 @@ from advlib.attacks._utils import (
     clamp_bounds,
     is_adversarial,
     project_linf,
+    randn,
 )
 
 __all__ = ["nes"]
-
-
-def _randn(shape: tuple[int, ...], like: Tensor, generator: torch.Generator | None) -> Tensor:
-    """Standard normal draws on the generator's device, moved to ``like``'s device and dtype."""
-    dev = generator.device if generator is not None else like.device
-    return torch.randn(shape, generator=generator, device=dev, dtype=like.dtype).to(like.device)
 
 
 def nes(
@@ -126,7 +121,7 @@ def nes(
             if last:
                 batch = xa
             else:
-                u = _randn((m, h, *shape), x, generator)
+                u = randn((m, h, *shape), x, generator)
                 pts = xa[:, None, None] + sigma * torch.stack((u, -u), dim=1)  # (m, 2, h, ...)
                 batch = torch.cat((xa, clamp_bounds(pts.reshape(-1, *shape), lo_hi)))
             logits = model(batch)

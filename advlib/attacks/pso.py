@@ -24,15 +24,10 @@ from advlib.attacks._utils import (
     clamp_bounds,
     is_adversarial,
     margin,
+    rand,
 )
 
 __all__ = ["pso"]
-
-
-def _rand(shape: tuple[int, ...], like: Tensor, generator: torch.Generator | None) -> Tensor:
-    """Uniform ``[0, 1)`` draws on the generator's device, moved to ``like``'s device and dtype."""
-    dev = generator.device if generator is not None else like.device
-    return torch.rand(shape, generator=generator, device=dev, dtype=like.dtype).to(like.device)
 
 
 def _check_inertia(inertia: tuple[float, float]) -> tuple[float, float]:
@@ -153,9 +148,9 @@ def pso(
             m = idx.numel()
             # fresh swarm for the m samples ``idx`` still unsolved: positions (m, q, ...),
             # velocities and personal bests; ``live`` marks the rows not solved in this epoch
-            u = _rand((m, q, *shape), x, generator)
+            u = rand((m, q, *shape), x, generator)
             pos = within(x[idx, None] + (2 * u - 1) * e_all[idx], idx)
-            vel = (2 * _rand((m, q, *shape), x, generator) - 1) * e_all[idx]
+            vel = (2 * rand((m, q, *shape), x, generator) - 1) * e_all[idx]
             b_pos = pos.clone()
             b_val = torch.full((m, q), math.inf, dtype=x.dtype, device=x.device)
             live = torch.ones(m, dtype=torch.bool, device=x.device)
@@ -167,8 +162,8 @@ def pso(
                 if k > 0:  # move the live swarms
                     w = w0 + (w1 - w0) * k / (steps - 1)
                     p = pos[rows]
-                    r1 = _rand(p.shape, x, generator)
-                    r2 = _rand(p.shape, x, generator)
+                    r1 = rand(p.shape, x, generator)
+                    r2 = rand(p.shape, x, generator)
                     gp = g_pos[ids, None]
                     v = w * vel[rows] + c1 * r1 * (b_pos[rows] - p) + c2 * r2 * (gp - p)
                     new = within(p + v, ids)

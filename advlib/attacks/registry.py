@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import torch
+
 __all__ = ["ATTACKS", "AttackSpec", "attack_names", "attack_spec", "get_attack", "make_attack"]
 
 
@@ -89,12 +91,16 @@ def get_attack(name: str) -> Callable[..., Any]:
     return getattr(module, spec.function)
 
 
-def make_attack(name: str, settings: Mapping[str, Any] | None = None) -> Callable[..., Any]:
+def make_attack(
+    name: str, settings: Mapping[str, Any] | None = None, *, seed: int | None = None
+) -> Callable[..., Any]:
     """``functools.partial(get_attack(name), **settings)`` after checking the settings.
 
     Settings that are not keyword parameters of the attack, or that set ``model``, ``x``,
     ``y`` or ``targeted`` (those are given per call), raise ``ValueError`` naming the accepted
-    ones. Lists become tuples (profiles are YAML; ``bounds`` and the like are pairs).
+    ones. Lists become tuples (profiles are YAML; ``bounds`` and the like are pairs). With
+    ``seed``, a ``torch.Generator`` seeded with it is bound as ``generator`` (every attack
+    takes one; the deterministic ones ignore it), so a run repeats exactly.
     """
     fn = get_attack(name)
     settings = dict(settings or {})
@@ -107,4 +113,6 @@ def make_attack(name: str, settings: Mapping[str, Any] | None = None) -> Callabl
             f"attack {name!r} has no setting(s) {bad}; accepted: {', '.join(accepted)}"
         )
     settings = {k: tuple(v) if isinstance(v, list) else v for k, v in settings.items()}
+    if seed is not None:
+        settings["generator"] = torch.Generator().manual_seed(seed)
     return functools.partial(fn, **settings)
