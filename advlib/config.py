@@ -11,8 +11,10 @@ Schema::
     description: "..."
     datasets:
       <name>:
-        loader: synthetic | fsdd | esc10 | esc50 | urbansound8k | speech_commands | gtzan
-        root: "{shared_data}/fsdd"          # not for synthetic; {shared_data}, {data}, {repo}
+        loader: synthetic | synthetic_speech | fsdd | esc10 | esc50 | urbansound8k
+                | speech_commands | gtzan
+        root: "{shared_data}/fsdd"          # not for the generated sets (synthetic,
+                                             # synthetic_speech); {shared_data}, {data}, {repo}
         args: {...}                          # loader arguments (sample_rate, length, ...)
         licence: "..."                       # shown where its audio plays
         victims:
@@ -37,6 +39,21 @@ Schema::
       eot:                        # optional: expectation over playback transformations
         run: pgd_linf             # a label of runs above, re-run on the EOT-wrapped victim
         samples: 4                # transformations averaged per forward pass
+    uap:                          # optional: the "Universal perturbations" chapter
+      n_craft: 100                # crafting clips per UAP (class-balanced, training part)
+      n_eval: null                # held-out clips (class-balanced); null: the whole test part
+      methods:                    # settings of uap_iterative and uap_penalty: shared keys,
+        uap_iterative: {inner_steps: 50, untargeted: {eps: 0.4}, targeted: {eps: 0.24}}
+        uap_penalty: {steps: 1000, untargeted: {c: 0.2}, targeted: {c: 0.15}}
+      tables:                     # Tables 1 and 2 (and Table 5, Apps. D, from them)
+        - {artefact: "Table 1", dataset: <name>, victims: [...], targets: all | [classes],
+           overrides: {uap_penalty: {...}}, model_accuracy: false}
+      confidence: {table: 0, victims: [...], values: [...], target: <class>}     # Fig. 1
+      n_craft_sweep: {table: 0, values: [...], untargeted: <victim>,
+                      targeted: <victim>, target: <class>}                      # Fig. 2
+      single: {table: 0, victim: <victim>, settings: {c: 0.2, confidence: 90, steps: 19}}
+      transfer: {tables: [0]}                                                   # Table 4
+      playback: {table: 0, victims: [...], draws: 8, eot_samples: 4}
 """
 
 from __future__ import annotations
@@ -52,7 +69,7 @@ from .paths import REPO_ROOT
 __all__ = ["PROFILES", "load_profile", "profile_path", "validate_profile"]
 
 PROFILES = ("demo", "ci", "paper")
-_TOP = {"profile", "seed", "description", "datasets", "attacks"}
+_TOP = {"profile", "seed", "description", "datasets", "attacks", "uap"}
 _ATTACKS = {
     "dataset",
     "victim",
@@ -99,7 +116,7 @@ def _fail(source: str, where: str, msg: str) -> None:
 
 def validate_profile(cfg: Any, source: str = "profile") -> None:
     """Check a profile mapping against the schema; raise :class:`ProfileError` naming the key."""
-    from .data import LOADERS
+    from .data import GENERATED_LOADERS, LOADERS
     from .models.registry import victim_spec
     from .train import TrainConfig
 
@@ -126,9 +143,9 @@ def validate_profile(cfg: Any, source: str = "profile") -> None:
         loader = ds.get("loader")
         if loader not in LOADERS:
             _fail(source, f"{where}.loader", f"unknown loader {loader!r}; known: {sorted(LOADERS)}")
-        if loader == "synthetic" and "root" in ds:
-            _fail(source, f"{where}.root", "the synthetic set takes no root")
-        if loader != "synthetic" and "root" not in ds:
+        if loader in GENERATED_LOADERS and "root" in ds:
+            _fail(source, f"{where}.root", f"the generated {loader} set takes no root")
+        if loader not in GENERATED_LOADERS and "root" not in ds:
             _fail(source, f"{where}.root", f"loader {loader!r} needs a root")
         args = ds.get("args", {}) or {}
         fn = LOADERS[loader]
@@ -163,6 +180,8 @@ def validate_profile(cfg: Any, source: str = "profile") -> None:
 
     if "attacks" in cfg:
         _validate_attacks(cfg["attacks"], datasets, source)
+    if "uap" in cfg:
+        _validate_uap(cfg["uap"], datasets, source)
 
 
 def _validate_attacks(att: Any, datasets: dict[str, Any], source: str) -> None:
@@ -232,3 +251,118 @@ def _check_run(source: str, where: str, label: str, run: Any, *, universal: bool
     if not universal and kind == "universal":
         _fail(source, where, f"{name!r} is universal; the chapter runs per-clip attacks")
     return run
+
+
+_UAP = {"n_craft", "n_eval", "methods", "tables", "confidence", "n_craft_sweep", "single",
+        "transfer", "playback"}  # fmt: skip
+_UAP_PARTS = {
+    "confidence": ({"table", "victims", "values", "target"}, {"table", "victims", "values"}),
+    "n_craft_sweep": (
+        {"table", "values", "untargeted", "targeted", "target"},
+        {"table", "values", "untargeted", "targeted"},
+    ),
+    "single": ({"table", "victim", "settings"}, {"table", "victim"}),
+    "transfer": ({"tables"}, {"tables"}),
+    "playback": ({"table", "victims", "draws", "eot_samples"}, {"table", "victims"}),
+}
+
+
+def _validate_uap(uap: Any, datasets: dict[str, Any], source: str) -> None:
+    """The ``uap`` section: data sets and victims of the profile, settings each method
+    accepts in each scenario, targets, and the sweeps' references to a table."""
+    from .attacks.registry import make_attack
+
+    where = "uap"
+    if not isinstance(uap, dict):
+        _fail(source, where, "must be a mapping")
+    unknown = set(uap) - _UAP
+    if unknown:
+        _fail(source, where, f"unknown key(s) {sorted(unknown)}")
+    missing = {"n_craft", "methods", "tables"} - set(uap)
+    if missing:
+        _fail(source, where, f"missing key(s) {sorted(missing)}")
+    if not isinstance(uap["n_craft"], int) or uap["n_craft"] < 1:
+        _fail(source, f"{where}.n_craft", "must be a positive integer")
+    n_eval = uap.get("n_eval")
+    if n_eval is not None and (not isinstance(n_eval, int) or n_eval < 1):
+        _fail(source, f"{where}.n_eval", "must be a positive integer or null")
+    methods = uap["methods"]
+    if not isinstance(methods, dict) or set(methods) != {"uap_iterative", "uap_penalty"}:
+        _fail(source, f"{where}.methods", "must give settings for uap_iterative and uap_penalty")
+
+    def check(method: str, settings: dict, at: str) -> None:
+        try:
+            make_attack(method, settings)
+        except ValueError as exc:
+            _fail(source, at, str(exc))
+
+    for method, block in methods.items():
+        if not isinstance(block, dict):
+            _fail(source, f"{where}.methods.{method}", "must be a mapping")
+        shared = {k: v for k, v in block.items() if k not in ("untargeted", "targeted")}
+        for scenario in ("untargeted", "targeted"):
+            check(method, {**shared, **(block.get(scenario) or {})},
+                  f"{where}.methods.{method}.{scenario}")  # fmt: skip
+    tables = uap["tables"]
+    if not isinstance(tables, list) or not tables:
+        _fail(source, f"{where}.tables", "must be a non-empty list")
+    for i, tab in enumerate(tables):
+        twhere = f"{where}.tables[{i}]"
+        allowed = {"artefact", "dataset", "victims", "targets", "overrides", "model_accuracy"}
+        if (
+            not isinstance(tab, dict)
+            or set(tab) - allowed
+            or not {"dataset", "victims"} <= set(tab)
+        ):
+            _fail(
+                source,
+                twhere,
+                f"must be a mapping with dataset and victims (keys {sorted(allowed)})",
+            )
+        if tab["dataset"] not in datasets:
+            _fail(
+                source, f"{twhere}.dataset", f"{tab['dataset']!r} is not a data set of the profile"
+            )
+        trained = datasets[tab["dataset"]]["victims"]
+        if not isinstance(tab["victims"], list) or not tab["victims"]:
+            _fail(source, f"{twhere}.victims", "must be a non-empty list")
+        for v in tab["victims"]:
+            if v not in trained:
+                _fail(source, f"{twhere}.victims", f"{v!r} is not trained on {tab['dataset']!r}")
+        targets = tab.get("targets", "all")
+        if targets != "all" and (not isinstance(targets, list) or not targets):
+            _fail(source, f"{twhere}.targets", "must be 'all' or a non-empty list of classes")
+        for method, extra in (tab.get("overrides") or {}).items():
+            if method not in methods:
+                _fail(source, f"{twhere}.overrides", f"unknown method {method!r}")
+            shared = {
+                k: v for k, v in methods[method].items() if k not in ("untargeted", "targeted")
+            }
+            check(method, {**shared, **extra}, f"{twhere}.overrides.{method}")
+    for part, (allowed, required) in _UAP_PARTS.items():
+        if part not in uap:
+            continue
+        sec = uap[part]
+        pwhere = f"{where}.{part}"
+        if not isinstance(sec, dict) or set(sec) - allowed or not required <= set(sec):
+            _fail(
+                source,
+                pwhere,
+                f"must be a mapping with {sorted(required)} (allowed {sorted(allowed)})",
+            )
+        refs = sec["tables"] if part == "transfer" else [sec["table"]]
+        for t in refs:
+            if not isinstance(t, int) or not 0 <= t < len(tables):
+                _fail(source, pwhere, f"table {t!r} is not an index of uap.tables")
+        trained = tables[refs[0]]["victims"]
+        named = [
+            *sec.get("victims", []),
+            *(sec[k] for k in ("victim", "untargeted", "targeted") if k in sec),
+        ]
+        for v in named:
+            if v not in trained:
+                _fail(source, pwhere, f"{v!r} is not a victim of uap.tables[{refs[0]}]")
+        if "values" in sec and (not isinstance(sec["values"], list) or not sec["values"]):
+            _fail(source, f"{pwhere}.values", "must be a non-empty list")
+        if part == "single":
+            check("uap_penalty", sec.get("settings") or {}, f"{pwhere}.settings")

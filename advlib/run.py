@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,7 @@ from .attacks._utils import PassCounter
 from .metrics import Proportion, snr_db
 from .train import predict_logits
 
-__all__ = ["AttackRun", "attack_clips", "pick_clips", "run_attack"]
+__all__ = ["AttackRun", "attack_clips", "eot_victim", "pick_clips", "run_attack"]
 
 Attack = Callable[..., torch.Tensor]
 
@@ -268,3 +269,16 @@ def attack_clips(
         x_adv=payload["x_adv"], table=table, seconds=rec["seconds"], passes=rec["passes"]
     )
     return run, idx, event.hit
+
+
+def eot_victim(fit: Any, *, samples: int = 4, seed: int = 0) -> Any:
+    """``fit``'s model seen through :class:`~advlib.attacks.EOTModel` (its logits averaged over
+    ``samples`` random playback transforms, seeded), with its own cache key, so attacks
+    crafted through it (:func:`attack_clips`, :func:`~advlib.universal.craft_uap`) are cached
+    apart from the plain victim's."""
+    from .attacks import EOTModel
+
+    model = EOTModel(fit.model, samples=samples, generator=torch.Generator().manual_seed(seed))
+    return SimpleNamespace(
+        model=model.eval(), name=fit.name, cache_key=f"{fit.cache_key}+eot{samples}"
+    )

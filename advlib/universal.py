@@ -44,13 +44,16 @@ def craft_uap(
     part: str = "train",
     n: int = 100,
     target: int | None = None,
+    classes: list[int] | None = None,
     seed: int = 0,
 ) -> tuple[torch.Tensor, dict[str, Any], bool]:
     """Craft one universal perturbation on ``n`` class-balanced clips of ``data``'s ``part``.
 
     ``method`` is ``"uap_iterative"`` or ``"uap_penalty"`` with its ``settings``. Untargeted,
     the perturbation is driven away from the victim's clean predictions (Eq. 3); targeted, to
-    ``target``, with the clips of that class left out of the crafting set. Returns
+    ``target``, with the clips of that class left out of the crafting set. ``classes``
+    restricts the crafting clips to those classes (the paper's Table 3 crafts from a single
+    clip of one class: ``n=1, classes=[c]``). Returns
     ``(v, record, cached)``; ``record`` holds the crafting time, the model passes and the
     indices of the crafting clips within the part.
     """
@@ -61,7 +64,14 @@ def craft_uap(
     sub = data.part(part)
     if target is not None and not 0 <= target < data.n_classes:
         raise ValueError(f"target must be a class index below {data.n_classes}, got {target}")
-    idx = pick_clips(sub.y, n, seed=seed)
+    if classes is not None:
+        bad = [c for c in classes if not 0 <= int(c) < data.n_classes]
+        if not classes or bad:
+            raise ValueError(f"classes must be class indices below {data.n_classes}, got {classes}")
+        pool = torch.nonzero(torch.isin(sub.y, torch.as_tensor(classes))).flatten()
+        idx = pool[pick_clips(sub.y[pool], n, seed=seed)]
+    else:
+        idx = pick_clips(sub.y, n, seed=seed)
     if target is not None:
         idx = idx[sub.y[idx] != target]
     params = {
@@ -74,6 +84,8 @@ def craft_uap(
         "settings": settings,
         "target": target,
     }
+    if classes is not None:  # only when given, so earlier cache entries stay valid
+        params["classes"] = sorted(int(c) for c in classes)
 
     def compute() -> dict[str, Any]:
         model = victim.model.eval()

@@ -30,6 +30,7 @@ def test_there_are_notebooks():
         "frontends.ipynb",
         "reproducibility.ipynb",
         "attacks.ipynb",
+        "uap.ipynb",
     }
 
 
@@ -105,6 +106,20 @@ def test_notebooks_run_under_papermill(tmp_path, tmp_cache):
     assert "Goodfellow" in at and "image/png" in at and "<audio" in at
     assert "uap_iterative" in at and "random playback" in at and "torchattacks" in at
     assert "loop_seconds" in at and "speedup_at_quality" in at
+
+    # the UAP chapter at its own tiny defaults (synthetic set, two targets' worth of UAPs)
+    papermill.execute_notebook(
+        str(ROOT / "notebooks" / "uap.ipynb"),
+        str(out / "uap.ipynb"),
+        parameters={"profile": "test"},
+        kernel_name="python3",
+        cwd=str(ROOT),
+        progress_bar=False,
+    )
+    ut = str(nbformat.read(out / "uap.ipynb", as_version=4))
+    for needle in ("Table 1", "p (McNemar)", "kappa", "crafting clips", "random playback",
+                   "<audio", "image/png", "SNR [0,1]", "23.468"):  # fmt: skip
+        assert needle in ut, f"UAP page lacks {needle!r}"
 
     papermill.execute_notebook(
         str(ROOT / "notebooks" / "frontends.ipynb"),

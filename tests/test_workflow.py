@@ -46,9 +46,10 @@ def test_dry_run_lists_every_page(profile, tmp_path):
         line.split()[0]: line.split()[-1]
         for line in out.splitlines()
         if line.split()[:1]
-        and line.split()[0] in ("victims", "frontends", "bench", "reproducibility", "all")
+        and line.split()[0] in ("victims", "frontends", "bench", "reproducibility", "uap", "all")
     }
     assert lines.get("victims") == str(n), out
     assert lines.get("reproducibility") == "1", out
     assert lines.get("frontends") == "1", out
     assert lines.get("bench") == "1", out
+    assert lines.get("uap") == "1", out  # the "Universal perturbations" chapter

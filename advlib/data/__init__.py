@@ -1,7 +1,8 @@
 """Data sets in the study's convention: float32 mono ``(N, T)`` waveforms in [-1, 1].
 
 ``load_dataset(loader, root, **args)`` is the one entry point the notebooks use; it dispatches
-to the synthetic generator or to a real loader that keeps the set's official protocol.
+to a generator (the synthetic environmental-sound set, the synthetic spoken-word set) or to a
+real loader that keeps the set's official protocol.
 """
 
 from __future__ import annotations
@@ -25,10 +26,13 @@ from .gtzan import load_gtzan
 from .registry import dataset_info
 from .speech_commands import load_speech_commands
 from .synthetic import SYNTHETIC_CLASSES, make_synthetic
+from .synthetic_speech import SPEECH_CLASSES, make_synthetic_speech
 from .urbansound8k import load_urbansound8k
 
 __all__ = [
+    "GENERATED_LOADERS",
     "LOADERS",
+    "SPEECH_CLASSES",
     "SPLITS",
     "SYNTHETIC_CLASSES",
     "AudioError",
@@ -47,15 +51,17 @@ __all__ = [
     "load_speech_commands",
     "load_urbansound8k",
     "make_synthetic",
+    "make_synthetic_speech",
     "read_audio",
     "resample_audio",
     "safe_extract",
     "verify_checksums",
 ]
 
-#: Loader name (as used in the profiles) -> function. ``synthetic`` takes no root.
+#: Loader name (as used in the profiles) -> function. The generated sets take no root.
 LOADERS: dict[str, Callable[..., AudioSet]] = {
     "synthetic": make_synthetic,
+    "synthetic_speech": make_synthetic_speech,
     "fsdd": load_fsdd,
     "esc10": load_esc10,
     "esc50": load_esc50,
@@ -64,15 +70,18 @@ LOADERS: dict[str, Callable[..., AudioSet]] = {
     "gtzan": load_gtzan,
 }
 
+#: Loaders that generate their set (no ``root``, nothing to download).
+GENERATED_LOADERS: frozenset[str] = frozenset({"synthetic", "synthetic_speech"})
+
 
 def load_dataset(loader: str, root: str | Path | None = None, **args: Any) -> AudioSet:
     """Load a data set by loader name; unknown names raise a ValueError listing the known ones."""
     if loader not in LOADERS:
         raise ValueError(f"unknown data set loader {loader!r}; known: {sorted(LOADERS)}")
-    if loader == "synthetic":
+    if loader in GENERATED_LOADERS:
         if root is not None:
-            raise ValueError("the synthetic set is generated, it takes no root")
-        return make_synthetic(**args)
+            raise ValueError(f"the {loader} set is generated, it takes no root")
+        return LOADERS[loader](**args)
     if root is None:
         raise ValueError(f"loader {loader!r} needs the data set's root folder")
     root = Path(root)

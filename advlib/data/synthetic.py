@@ -203,6 +203,12 @@ def _rms(x: np.ndarray) -> float:
     return float(np.sqrt(np.mean(x**2)) + 1e-12)
 
 
+def _peak_normalise(clip: np.ndarray, rng: Rng) -> np.ndarray:
+    """Scale ``clip`` in place so its peak is a random gain in [0.1, 0.9]; return it as float32."""
+    clip *= rng.uniform(0.1, 0.9) / (np.abs(clip).max() + 1e-12)
+    return clip.astype(np.float32)
+
+
 def _background(n: int, sr: int, rng: Rng) -> np.ndarray:
     """Coloured noise: white noise through a random one-pole low-pass, plus a faint hum."""
     white = rng.standard_normal(n)
@@ -242,8 +248,7 @@ def synth_clip(
         clip += d / _rms(d) * 10 ** (rng.uniform(*distractor_db) / 20)
     bg = _background(n, sample_rate, rng)
     clip += bg / _rms(bg) * 10 ** (-rng.uniform(*snr_db) / 20)
-    clip *= rng.uniform(0.1, 0.9) / (np.abs(clip).max() + 1e-12)
-    return clip.astype(np.float32)
+    return _peak_normalise(clip, rng)
 
 
 def make_synthetic(

@@ -1,0 +1,258 @@
+"""The UAP chapter's helpers (advlib.uap_study): tables, tests, sweeps, transfer, paper numbers.
+
+Victims with a known answer: ``MeanSign`` predicts class 1 when a clip's mean exceeds 0.01, so a
+positive offset fools every clip of class 0 and a UAP's success is known in advance.
+"""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from advlib import uap_study as us
+from advlib.cache import Cache
+from advlib.config import ProfileError, load_profile, validate_profile
+from advlib.data.synthetic import make_synthetic
+from advlib.metrics import Proportion
+from advlib.paper_numbers import load_paper_numbers
+from advlib.run import AttackRun
+from advlib.stats import holm, mcnemar_exact, two_proportion_z
+from advlib.universal import craft_uap
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+METHODS = {
+    "uap_iterative": {"inner_steps": 20, "max_passes": 3, "fooling_target": 1.0,
+                      "untargeted": {"eps": 0.05},
+                      "targeted": {"eps": 0.05}},
+    "uap_penalty": {"steps": 60, "lr": 0.01, "variant": "code", "fooling_target": 1.0,
+                    "untargeted": {"c": 1.0, "confidence": 50.0},
+                    "targeted": {"c": 1.0, "confidence": 50.0}},
+}  # fmt: skip
+
+
+class MeanSign(torch.nn.Module):
+    def __init__(self, sign: float = 1.0):
+        super().__init__()
+        self.sign = sign
+
+    def forward(self, x):
+        m = self.sign * (x.mean(dim=1) - 0.01)
+        return torch.stack([-m, m], dim=1) * 100
+
+
+@pytest.fixture(scope="module")
+def setup():
+    data = make_synthetic(seed=0, clips_per_class=6, sample_rate=4000, duration=0.025)
+    fit = SimpleNamespace(model=MeanSign(), cache_key="mean-sign", name="mean_sign")
+    return data, fit
+
+
+@pytest.fixture(scope="module")
+def results(setup, tmp_path_factory):
+    data, fit = setup
+    cache = Cache(tmp_path_factory.mktemp("cache"))
+    x, y = us.eval_clips(data, None)
+    res = us.scenario_results(cache, fit, data, METHODS, x, y, n_craft=20, targets=[1])
+    return res, x, y
+
+
+def test_settings_merge_and_targets():
+    st = us.uap_settings(METHODS, "uap_iterative", "targeted", max_passes=9)
+    assert st == {"inner_steps": 20, "max_passes": 9, "fooling_target": 1.0, "eps": 0.05}
+    with pytest.raises(ValueError, match="no settings"):
+        us.uap_settings(METHODS, "pgd", "targeted")
+    with pytest.raises(ValueError, match="scenario"):
+        us.uap_settings(METHODS, "uap_penalty", "both")
+    classes = ("dog", "rain", "gun_shot")
+    assert us.resolve_targets("all", classes) == [0, 1, 2]
+    assert us.resolve_targets(["gun_shot", 0], classes) == [2, 0]
+    for bad in (["cat"], [3], [], "some", [-1]):
+        with pytest.raises(ValueError):
+            us.resolve_targets(bad, classes)
+
+
+def test_scenario_results_and_main_table(results):
+    res, x, y = results
+    assert [(r.method, r.target) for r in res] == [
+        ("uap_iterative", None), ("uap_iterative", 1), ("uap_penalty", None), ("uap_penalty", 1)
+    ]  # fmt: skip
+    m = res[0].metrics(x, y)
+    # the victim's answer is known: a clip is fooled exactly when the perturbed clip's mean
+    # crosses 0.01 away from its clean side; Eq. 3 counts every clip
+    t0 = res[0].test.table
+    assert m["asr_test"].n == len(x)
+    moved = (res[0].test.x_adv.mean(1) > 0.01) != (x.mean(1) > 0.01)
+    assert (t0["success"].to_numpy() == moved.numpy()).all() and moved.float().mean() >= 0.8
+    delta = (res[0].test.x_adv - x).numpy()
+    x01, d01 = (x.numpy() + 1) / 2, delta / 2
+    snr01 = 20 * np.log10(np.sqrt((x01**2).mean(1)) / np.sqrt((d01**2).mean(1)))
+    assert m["snr_db_01"] == pytest.approx(snr01.mean(), rel=1e-5)
+    snr = 20 * np.log10(np.sqrt((x.numpy() ** 2).mean(1)) / np.sqrt((delta**2).mean(1)))
+    assert m["snr_db"] == pytest.approx(snr.mean(), rel=1e-5)
+    assert m["snr_db_01"] > m["snr_db"], "the [0, 1] offset counts as signal"
+    t = us.main_table(res, x, y, model_accuracy=True)
+    assert list(t.index) == [("iterative", "mean_sign"), ("penalty", "mean_sign")]
+    assert t.columns.get_level_values(0)[0] == "targeted"
+    assert ("untargeted", "model acc.") in t.columns and ("targeted", "model acc.") not in t.columns
+    rate = moved.float().mean().item()
+    assert t.loc[("iterative", "mean_sign"), ("untargeted", "ASR test")].startswith(f"{rate:.3f} [")
+    # targeted: clips of class 1 are excluded from the rate
+    assert res[1].test.success.n == int((y != 1).sum())
+
+
+def test_per_target_table(results, setup):
+    res, x, y = results
+    data, _ = setup
+    per = us.per_target_table(res, x, y, data.classes)
+    assert len(per) == 2 and set(per["target"]) == {data.classes[1]}
+
+
+def fake(victim, method, target, success, attacked=None):
+    n = len(success)
+    attacked = np.ones(n, bool) if attacked is None else np.asarray(attacked)
+    table = pd.DataFrame({"success": np.asarray(success, bool), "attacked": attacked})
+    run = AttackRun(torch.zeros(n, 4), table, 0.0, {})
+    rec = {"seconds": 0.0, "forward_samples": 0, "backward_samples": 0}
+    return us.UapResult(victim, method, target, torch.zeros(4), "wave", rec, run, run)
+
+
+def test_significance_table_pairs_outcomes_and_corrects():
+    rng = np.random.default_rng(0)
+    a = rng.random(200) < 0.6
+    b = a | (rng.random(200) < 0.3)
+    c = rng.random(200) < 0.5
+    res = [
+        fake("v1", "uap_iterative", None, a),
+        fake("v1", "uap_penalty", None, b),
+        fake("v2", "uap_iterative", 0, c[:100]),
+        fake("v2", "uap_iterative", 1, c[100:]),
+        fake("v2", "uap_penalty", 1, c[100:]),
+        fake("v2", "uap_penalty", 0, c[:100]),
+    ]
+    t = us.significance_table(res).set_index("victim")
+    z = two_proportion_z(int(a.sum()), int(b.sum()), 200)
+    assert t.loc["v1", "Z"] == pytest.approx(z.z, abs=1e-3)
+    assert t.loc["v1", "higher"] == "penalty"
+    mc = mcnemar_exact(a, b)
+    assert (t.loc["v1", "iter. only"], t.loc["v1", "pen. only"]) == (mc.b, mc.c) == (0, mc.c)
+    # v2: identical outcomes once paired by target, whatever the order of the results
+    assert t.loc["v2", "p (McNemar)"] == 1.0 and t.loc["v2", "Z"] == 0.0
+    assert t.loc["v2", "m"] == 200
+    ph = holm(t["p (McNemar)"].to_numpy()).p_adjusted
+    assert np.allclose(t["p Holm (McNemar)"], ph)
+    s = us.significance_sentence(t.reset_index())
+    assert "Of 2 comparisons" in s and "penalty method higher in 1" in s
+    with pytest.raises(ValueError, match="different clips"):
+        us.significance_table([fake("v", "uap_iterative", None, a),
+                               fake("v", "uap_penalty", None, a[:10])])  # fmt: skip
+
+
+def test_sweep_table_and_plots(results, setup):
+    res, x, y = results
+    data, _ = setup
+    sw = us.sweep_table({10: res, 20: res}, x, y, name="n")
+    assert len(sw) == 8 and set(sw["n"]) == {10, 20}
+    assert ((sw["ci_low"] <= sw["ASR"] + 1e-9) & (sw["ASR"] <= sw["ci_high"] + 1e-9)).all()
+    fig = us.plot_sweep(sw, "n", logx=True, title="t")
+    assert len(fig.axes) == 3
+    per = sw.assign(**{"class": data.classes[0]}).drop_duplicates("scenario")
+    fig = us.plot_per_class(per, data.classes)
+    assert len(fig.axes) == 3
+    fig = us.plot_perturbation(np.zeros(400), 4000, title="v")
+    assert len(fig.axes) >= 2
+
+
+def test_transfer_pools_targets(results):
+    res, x, y = results
+    models = {"mean_sign": MeanSign(), "flipped": MeanSign(-1.0)}
+    uaps = {"mean_sign": [r for r in res if r.method == "uap_iterative" and r.target is not None]}
+    t = us.uap_transfer(models, x, y, uaps).set_index("victim")
+    assert t.loc["mean_sign", "diagonal"] and not t.loc["flipped", "diagonal"]
+    # targeted to class 1: the flipped victim (class 1 for negative means) is not fooled
+    assert t.loc["mean_sign", "rate"] == 1.0 and t.loc["flipped", "rate"] < 0.5
+    assert t.loc["mean_sign", "n"] == int((y != 1).sum())
+    with pytest.raises(ValueError, match="no UAPs"):
+        us.uap_transfer(models, x, y, {})
+
+
+def test_playback_rows(results):
+    res, x, _ = results
+    t = us.playback_rows(MeanSign(), {"u": res[0]}, x, draws=2)
+    assert list(t.index) == ["u"] and "random playback" in t.columns
+    assert t.loc["u", "passes"] > 0
+
+
+def test_beside_paper_matches_the_published_cells():
+    cols = pd.MultiIndex.from_tuples(
+        [
+            ("targeted", "ASR test"),
+            ("targeted", "SNR [0,1]"),
+            ("untargeted", "model acc."),
+            ("targeted", "craft s"),
+        ]
+    )
+    ours = pd.DataFrame([["0.900 [0.8, 0.9]", 21.0, 0.5, 3.0], ["0.5", 20.0, 0.4, 1.0]],
+                        index=pd.MultiIndex.from_tuples([("penalty", "cnn1d_rand"),
+                                                         ("penalty", "spchcmd")]),
+                        columns=cols)  # fmt: skip
+    paper = load_paper_numbers("UAP")
+    side = us.beside_paper(ours, paper, artefact="Table 1").set_index(["victim", "quantity"])
+    assert side.loc[("cnn1d_rand", "ASR test"), "paper"] == 0.854
+    assert side.loc[("cnn1d_rand", "SNR [0,1]"), "paper"] == 23.468
+    assert "Table 1" in side.loc[("cnn1d_rand", "ASR test"), "source"]
+    assert pd.isna(side.loc[("spchcmd", "ASR test"), "paper"]), "SpchCMD is in Table 2"
+    assert ("cnn1d_rand", "craft s") not in side.index
+    side2 = us.beside_paper(ours, paper, artefact="Table 2").set_index(["victim", "quantity"])
+    assert side2.loc[("spchcmd", "model acc."), "paper"] == 0.191
+
+
+def test_craft_from_one_class(setup, tmp_path):
+    data, fit = setup
+    cache = Cache(tmp_path)
+    st = {"steps": 3, "variant": "code"}
+    _, rec, _ = craft_uap(cache, fit, data, "uap_penalty", st, n=1, classes=[3])
+    train = data.part("train")
+    assert len(rec["clips"]) == 1 and int(train.y[rec["clips"][0]]) == 3
+    _, rec2, hit = craft_uap(cache, fit, data, "uap_penalty", st, n=1, classes=[4])
+    assert not hit and int(train.y[rec2["clips"][0]]) == 4
+    with pytest.raises(ValueError, match="classes"):
+        craft_uap(cache, fit, data, "uap_penalty", st, n=1, classes=[99])
+
+
+def test_pooled_proportion():
+    p = us._pool([Proportion(3, 4), Proportion(1, 6)])
+    assert (p.successes, p.n) == (4, 10)
+
+
+@pytest.mark.parametrize(
+    ("edit", "match"),
+    [
+        (lambda u: u.pop("methods"), "missing"),
+        (lambda u: u.update(n_craft=0), "n_craft"),
+        (lambda u: u.update(bogus=1), "unknown"),
+        (lambda u: u["methods"]["uap_penalty"].update(epz=1), "uap_penalty"),
+        (lambda u: u["tables"][0].update(dataset="nope"), "not a data set"),
+        (lambda u: u["tables"][0].update(victims=["alexnet"]), "not trained"),
+        (lambda u: u["tables"][0].update(targets="some"), "targets"),
+        (lambda u: u["confidence"].update(table=7), "not an index"),
+        (lambda u: u["single"].update(victim="resnet56"), "not a victim"),
+        (lambda u: u["single"].update(settings={"cc": 1}), "single.settings"),
+        (lambda u: u["playback"].pop("victims"), "playback"),
+    ],
+)
+def test_bad_uap_sections_are_refused(edit, match):
+    import copy
+
+    cfg = copy.deepcopy(load_profile("demo"))
+    edit(cfg["uap"])
+    with pytest.raises(ProfileError, match=match):
+        validate_profile(cfg, "demo")
+
+
+def test_profiles_validate_with_their_uap_sections():
+    for name in ("demo", "ci", "paper"):
+        cfg = load_profile(name)
+        assert "uap" in cfg, f"{name} has no UAP chapter"
