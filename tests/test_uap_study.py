@@ -181,7 +181,7 @@ def test_transfer_pools_targets(results):
 def test_playback_rows(results):
     res, x, _ = results
     t = us.playback_rows(MeanSign(), {"u": res[0]}, x, draws=2)
-    assert list(t.index) == ["u"] and "random playback" in t.columns
+    assert list(t.index) == ["none (clean clips played)", "u"] and "random playback" in t.columns
     assert t.loc["u", "passes"] > 0
 
 
