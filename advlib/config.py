@@ -184,23 +184,33 @@ def validate_profile(cfg: Any, source: str = "profile") -> None:
         _validate_uap(cfg["uap"], datasets, source)
 
 
-def _validate_attacks(att: Any, datasets: dict[str, Any], source: str) -> None:
-    where = "attacks"
-    if not isinstance(att, dict):
+def _check_keys(source: str, where: str, value: Any, allowed: set, required: set) -> None:
+    """``value`` is a mapping with every ``required`` key and no key outside ``allowed``."""
+    if not isinstance(value, dict):
         _fail(source, where, "must be a mapping")
-    unknown = set(att) - _ATTACKS
+    unknown = set(value) - allowed
     if unknown:
         _fail(source, where, f"unknown key(s) {sorted(unknown)}")
-    missing = {"dataset", "victim", "runs"} - set(att)
+    missing = required - set(value)
     if missing:
         _fail(source, where, f"missing key(s) {sorted(missing)}")
+
+
+def _positive_int(source: str, where: str, value: Any) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        _fail(source, where, "must be a positive integer")
+
+
+def _validate_attacks(att: Any, datasets: dict[str, Any], source: str) -> None:
+    where = "attacks"
+    _check_keys(source, where, att, _ATTACKS, {"dataset", "victim", "runs"})
     if att["dataset"] not in datasets:
         _fail(source, f"{where}.dataset", f"{att['dataset']!r} is not a data set of the profile")
     if att["victim"] not in datasets[att["dataset"]]["victims"]:
         _fail(source, f"{where}.victim", f"{att['victim']!r} is not trained on {att['dataset']!r}")
     for key in ("n", "batch_size", "bench_n"):
-        if key in att and (not isinstance(att[key], int) or att[key] < 1):
-            _fail(source, f"{where}.{key}", "must be a positive integer")
+        if key in att:
+            _positive_int(source, f"{where}.{key}", att[key])
     libs = att.get("bench_libraries", [])
     known = {"advlib", "torchattacks", "foolbox", "art"}
     if not isinstance(libs, list) or set(libs) - known:
@@ -255,6 +265,7 @@ def _check_run(source: str, where: str, label: str, run: Any, *, universal: bool
 
 _UAP = {"n_craft", "n_eval", "methods", "tables", "confidence", "n_craft_sweep", "single",
         "transfer", "playback"}  # fmt: skip
+_UAP_TABLE = {"artefact", "dataset", "victims", "targets", "overrides", "model_accuracy"}
 _UAP_PARTS = {
     "confidence": ({"table", "victims", "values", "target"}, {"table", "victims", "values"}),
     "n_craft_sweep": (
@@ -269,56 +280,38 @@ _UAP_PARTS = {
 
 def _validate_uap(uap: Any, datasets: dict[str, Any], source: str) -> None:
     """The ``uap`` section: data sets and victims of the profile, settings each method
-    accepts in each scenario, targets, and the sweeps' references to a table."""
+    accepts in each scenario (after each table's overrides), targets, and the sweeps'
+    references to a table."""
     from .attacks.registry import make_attack
+    from .universal import SCENARIOS, uap_settings
 
     where = "uap"
-    if not isinstance(uap, dict):
-        _fail(source, where, "must be a mapping")
-    unknown = set(uap) - _UAP
-    if unknown:
-        _fail(source, where, f"unknown key(s) {sorted(unknown)}")
-    missing = {"n_craft", "methods", "tables"} - set(uap)
-    if missing:
-        _fail(source, where, f"missing key(s) {sorted(missing)}")
-    if not isinstance(uap["n_craft"], int) or uap["n_craft"] < 1:
-        _fail(source, f"{where}.n_craft", "must be a positive integer")
-    n_eval = uap.get("n_eval")
-    if n_eval is not None and (not isinstance(n_eval, int) or n_eval < 1):
-        _fail(source, f"{where}.n_eval", "must be a positive integer or null")
+    _check_keys(source, where, uap, _UAP, {"n_craft", "methods", "tables"})
+    _positive_int(source, f"{where}.n_craft", uap["n_craft"])
+    if uap.get("n_eval") is not None:
+        _positive_int(source, f"{where}.n_eval", uap["n_eval"])
     methods = uap["methods"]
     if not isinstance(methods, dict) or set(methods) != {"uap_iterative", "uap_penalty"}:
         _fail(source, f"{where}.methods", "must give settings for uap_iterative and uap_penalty")
-
-    def check(method: str, settings: dict, at: str) -> None:
-        try:
-            make_attack(method, settings)
-        except ValueError as exc:
-            _fail(source, at, str(exc))
-
     for method, block in methods.items():
         if not isinstance(block, dict):
             _fail(source, f"{where}.methods.{method}", "must be a mapping")
-        shared = {k: v for k, v in block.items() if k not in ("untargeted", "targeted")}
-        for scenario in ("untargeted", "targeted"):
-            check(method, {**shared, **(block.get(scenario) or {})},
-                  f"{where}.methods.{method}.{scenario}")  # fmt: skip
+
+    def check(method: str, at: str, **settings_of: Any) -> None:
+        for scenario in SCENARIOS:
+            try:
+                make_attack(method, uap_settings(methods, method, scenario, **settings_of))
+            except ValueError as exc:
+                _fail(source, at, str(exc))
+
+    for method in methods:
+        check(method, f"{where}.methods.{method}")
     tables = uap["tables"]
     if not isinstance(tables, list) or not tables:
         _fail(source, f"{where}.tables", "must be a non-empty list")
     for i, tab in enumerate(tables):
         twhere = f"{where}.tables[{i}]"
-        allowed = {"artefact", "dataset", "victims", "targets", "overrides", "model_accuracy"}
-        if (
-            not isinstance(tab, dict)
-            or set(tab) - allowed
-            or not {"dataset", "victims"} <= set(tab)
-        ):
-            _fail(
-                source,
-                twhere,
-                f"must be a mapping with dataset and victims (keys {sorted(allowed)})",
-            )
+        _check_keys(source, twhere, tab, _UAP_TABLE, {"dataset", "victims"})
         if tab["dataset"] not in datasets:
             _fail(
                 source, f"{twhere}.dataset", f"{tab['dataset']!r} is not a data set of the profile"
@@ -332,24 +325,17 @@ def _validate_uap(uap: Any, datasets: dict[str, Any], source: str) -> None:
         targets = tab.get("targets", "all")
         if targets != "all" and (not isinstance(targets, list) or not targets):
             _fail(source, f"{twhere}.targets", "must be 'all' or a non-empty list of classes")
-        for method, extra in (tab.get("overrides") or {}).items():
+        overrides = tab.get("overrides") or {}
+        for method in overrides:
             if method not in methods:
                 _fail(source, f"{twhere}.overrides", f"unknown method {method!r}")
-            shared = {
-                k: v for k, v in methods[method].items() if k not in ("untargeted", "targeted")
-            }
-            check(method, {**shared, **extra}, f"{twhere}.overrides.{method}")
+            check(method, f"{twhere}.overrides.{method}", table_overrides=overrides)
     for part, (allowed, required) in _UAP_PARTS.items():
         if part not in uap:
             continue
         sec = uap[part]
         pwhere = f"{where}.{part}"
-        if not isinstance(sec, dict) or set(sec) - allowed or not required <= set(sec):
-            _fail(
-                source,
-                pwhere,
-                f"must be a mapping with {sorted(required)} (allowed {sorted(allowed)})",
-            )
+        _check_keys(source, pwhere, sec, allowed, required)
         refs = sec["tables"] if part == "transfer" else [sec["table"]]
         for t in refs:
             if not isinstance(t, int) or not 0 <= t < len(tables):
@@ -365,4 +351,4 @@ def _validate_uap(uap: Any, datasets: dict[str, Any], source: str) -> None:
         if "values" in sec and (not isinstance(sec["values"], list) or not sec["values"]):
             _fail(source, f"{pwhere}.values", "must be a non-empty list")
         if part == "single":
-            check("uap_penalty", sec.get("settings") or {}, f"{pwhere}.settings")
+            check("uap_penalty", f"{pwhere}.settings", **(sec.get("settings") or {}))

@@ -36,7 +36,7 @@ from .metrics import Proportion, ldb_x, snr_db
 from .run import AttackRun, pick_clips
 from .stats import holm, mcnemar_exact, two_proportion_z
 from .transfer import transfer_matrix
-from .universal import craft_uap, evaluate_uap, uap_space
+from .universal import craft_uap, evaluate_uap, uap_settings, uap_space
 
 __all__ = [
     "METHODS",
@@ -50,6 +50,7 @@ __all__ = [
     "plot_sweep",
     "resolve_targets",
     "scenario_results",
+    "scenario_summary",
     "significance_sentence",
     "significance_table",
     "sweep_table",
@@ -119,22 +120,6 @@ def _mean(values: Any) -> float:
     return float(a.mean()) if a.size else float("nan")
 
 
-def uap_settings(
-    methods: Mapping[str, Mapping[str, Any]], method: str, scenario: str, **overrides: Any
-) -> dict[str, Any]:
-    """A method's settings for a scenario from a profile's ``methods`` block
-    (``{method: {common..., untargeted: {...}, targeted: {...}}}``), with ``overrides``."""
-    if method not in methods:
-        raise ValueError(f"no settings for {method!r}; the profile gives {sorted(methods)}")
-    if scenario not in ("untargeted", "targeted"):
-        raise ValueError(f"scenario must be 'untargeted' or 'targeted', got {scenario!r}")
-    block = methods[method]
-    out = {k: v for k, v in block.items() if k not in ("untargeted", "targeted")}
-    out.update(block.get(scenario) or {})
-    out.update(overrides)
-    return out
-
-
 def resolve_targets(targets: str | Sequence[int | str], classes: Sequence[str]) -> list[int]:
     """``"all"`` or a list of class indices / names -> class indices, checked."""
     if isinstance(targets, str):
@@ -179,9 +164,11 @@ def uap_result(
     target: int | None = None,
     classes: list[int] | None = None,
     seed: int = 0,
+    judge: torch.nn.Module | None = None,
 ) -> UapResult:
     """Craft one UAP on ``n_craft`` training clips (cached) and evaluate it on them and on
-    ``(x_test, y_test)``."""
+    ``(x_test, y_test)``, judged by ``judge`` (default ``fit.model``; a UAP crafted through
+    :func:`~advlib.run.eot_victim` is judged by the plain victim)."""
     settings = dict(settings)
     v, rec, _ = craft_uap(
         cache, fit, data, method, settings, n=n_craft, target=target, classes=classes, seed=seed
@@ -189,7 +176,7 @@ def uap_result(
     space = uap_space(method, settings)
     sub = data.part("train")
     idx = torch.as_tensor(rec["clips"], dtype=torch.long)
-    model = fit.model.eval()
+    model = (fit.model if judge is None else judge).eval()
     train = evaluate_uap(model, sub.x[idx], sub.y[idx], v, space=space, target=target)
     test = evaluate_uap(model, x_test, y_test, v, space=space, target=target)
     return UapResult(fit.name, method, target, v, space, rec, train, test, settings)
@@ -217,7 +204,7 @@ def scenario_results(
     out = []
     for method, target in tqdm(jobs, desc=f"UAPs on {fit.name}", disable=not progress):
         scenario = "untargeted" if target is None else "targeted"
-        settings = uap_settings(methods, method, scenario, **(overrides or {}).get(method, {}))
+        settings = uap_settings(methods, method, scenario, table_overrides=overrides)
         out.append(
             uap_result(cache, fit, data, method, settings, x_test, y_test, n_craft=n_craft,
                        target=target, seed=seed)
@@ -238,30 +225,35 @@ def _fmt(p: Proportion) -> str:
     return f"{p.rate:.3f} [{lo:.2f}, {hi:.2f}]"
 
 
-def _aggregate(
-    results: Sequence[UapResult], x_test: torch.Tensor, y_test: torch.Tensor
-) -> dict[str, Any]:
-    """Pool a scenario's UAPs (one per target, or the one untargeted UAP)."""
-    ms = [r.metrics(x_test, y_test) for r in results]
-    return {
-        "asr_train": _pool(m["asr_train"] for m in ms),
-        "asr_test": _pool(m["asr_test"] for m in ms),
-        "snr_db": float(np.mean([m["snr_db"] for m in ms])),
-        "ldb_x": float(np.mean([m["ldb_x"] for m in ms])),
-        "snr_db_01": float(np.mean([m["snr_db_01"] for m in ms])),
-        "ldb_x_01": float(np.mean([m["ldb_x_01"] for m in ms])),
-        "model_acc": float(np.mean([m["model_acc"] for m in ms])),
-        "seconds": float(np.sum([m["seconds"] for m in ms])),
-        "passes": int(np.sum([m["passes"] for m in ms])),
-        "uaps": len(ms),
-    }
-
-
 def _group(results: Iterable[UapResult]) -> dict[tuple[str, str, str], list[UapResult]]:
     out: dict[tuple[str, str, str], list[UapResult]] = {}
     for r in results:
         out.setdefault((r.victim, r.method, r.scenario), []).append(r)
     return out
+
+
+def scenario_summary(
+    results: Iterable[UapResult], x_test: torch.Tensor, y_test: torch.Tensor
+) -> pd.DataFrame:
+    """One row per (victim, method, scenario), its UAPs pooled (one per target, or the one
+    untargeted UAP): ``asr_train`` and ``asr_test`` as :class:`~advlib.metrics.Proportion`
+    over every (target, clip) pair, mean ``snr_db``, ``ldb_x`` and their ``_01`` versions (on
+    the paper's [0, 1] arrays), mean ``model_acc`` under the UAP, summed crafting ``seconds``
+    and ``passes``, and the number of ``uaps``. Every table and sweep of the chapter is built
+    from it."""
+    rows = []
+    for (victim, method, scenario), group in _group(results).items():
+        ms = [r.metrics(x_test, y_test) for r in group]
+        row = {"victim": victim, "method": method, "scenario": scenario}
+        for k in ("asr_train", "asr_test"):
+            row[k] = _pool(m[k] for m in ms)
+        for k in ("snr_db", "ldb_x", "snr_db_01", "ldb_x_01", "model_acc"):
+            row[k] = float(np.mean([m[k] for m in ms]))
+        row["seconds"] = float(np.sum([m["seconds"] for m in ms]))
+        row["passes"] = int(np.sum([m["passes"] for m in ms]))
+        row["uaps"] = len(ms)
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def main_table(
@@ -277,9 +269,9 @@ def main_table(
     paper's [0, 1] arrays, as the authors' code computes them), and the crafting time and
     passes (summed over targets)."""
     rows: dict[tuple[str, str], dict[str, Any]] = {}
-    for (victim, method, scenario), rs in _group(results).items():
-        a = _aggregate(rs, x_test, y_test)
-        row = rows.setdefault((_LABEL.get(method, method), victim), {})
+    for a in scenario_summary(results, x_test, y_test).to_dict("records"):
+        scenario = a["scenario"]
+        row = rows.setdefault((_LABEL.get(a["method"], a["method"]), a["victim"]), {})
         row[(scenario, "ASR train")] = _fmt(a["asr_train"])
         row[(scenario, "ASR test")] = _fmt(a["asr_test"])
         row[(scenario, "SNR (dB)")] = round(a["snr_db"], 2)
@@ -406,27 +398,30 @@ def sweep_table(
     *,
     name: str = "value",
 ) -> pd.DataFrame:
-    """Figs. 1-3: one row per (swept value, victim, method, scenario) with the pooled test
-    ASR and its interval, mean SNR and l_dB_x."""
-    rows = []
+    """Figs. 1-3 and Table 3: one row per (swept value, victim, method, scenario) with the
+    pooled test ASR and its interval, mean SNR and l_dB_x (zero-mean and on [0, 1] arrays)."""
+    parts = []
     for value, rs in results.items():
-        for (victim, method, scenario), group in _group(rs).items():
-            a = _aggregate(group, x_test, y_test)
-            lo, hi = a["asr_test"].interval()
-            rows.append(
+        a = scenario_summary(rs, x_test, y_test)
+        ci = [p.interval() for p in a["asr_test"]]
+        parts.append(
+            pd.DataFrame(
                 {
                     name: value,
-                    "victim": victim,
-                    "method": _LABEL.get(method, method),
-                    "scenario": scenario,
-                    "ASR": a["asr_test"].rate,
-                    "ci_low": lo,
-                    "ci_high": hi,
+                    "victim": a["victim"],
+                    "method": [_LABEL.get(m, m) for m in a["method"]],
+                    "scenario": a["scenario"],
+                    "ASR": [p.rate for p in a["asr_test"]],
+                    "ci_low": [lo for lo, _ in ci],
+                    "ci_high": [hi for _, hi in ci],
                     "SNR (dB)": a["snr_db"],
                     "l_dB_x": a["ldb_x"],
+                    "SNR [0,1] (dB)": a["snr_db_01"],
+                    "l_dB_x [0,1]": a["ldb_x_01"],
                 }
             )
-    return pd.DataFrame(rows)
+        )
+    return pd.concat(parts, ignore_index=True)
 
 
 def _yerr(g: pd.DataFrame) -> list[np.ndarray]:
@@ -435,6 +430,21 @@ def _yerr(g: pd.DataFrame) -> list[np.ndarray]:
     asr = g["ASR"].to_numpy(float)
     return [np.clip(asr - g["ci_low"].to_numpy(float), 0, None),
             np.clip(g["ci_high"].to_numpy(float) - asr, 0, None)]  # fmt: skip
+
+
+def _finish(
+    fig: plt.Figure, axes: Sequence[plt.Axes], title: str, grid: str = "both"
+) -> plt.Figure:
+    """The three panels' common labels, grid, limits, legend and title."""
+    for ax, ylabel in zip(axes, ("test ASR", "mean SNR (dB)", "mean l_dB_x (dB)"), strict=True):
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3, axis=grid)
+    axes[0].set_ylim(0, 1)
+    axes[0].legend(fontsize=7)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
 
 
 def plot_sweep(table: pd.DataFrame, name: str, *, logx: bool = False, title: str = ""):
@@ -451,18 +461,11 @@ def plot_sweep(table: pd.DataFrame, name: str, *, logx: bool = False, title: str
         )  # fmt: skip
         axes[1].plot(x, g["SNR (dB)"], marker="o", label=label)
         axes[2].plot(x, g["l_dB_x"], marker="o", label=label)
-    for ax, ylabel in zip(axes, ("test ASR", "mean SNR (dB)", "mean l_dB_x (dB)"), strict=True):
+    for ax in axes:
         ax.set_xlabel(name)
-        ax.set_ylabel(ylabel)
         if logx:
             ax.set_xscale("log")
-        ax.grid(alpha=0.3)
-    axes[0].set_ylim(0, 1)
-    axes[0].legend(fontsize=7)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, axes, title)
 
 
 def plot_per_class(table: pd.DataFrame, classes: Sequence[str], title: str = ""):
@@ -476,16 +479,9 @@ def plot_per_class(table: pd.DataFrame, classes: Sequence[str], title: str = "")
                     yerr=_yerr(g), capsize=2)  # fmt: skip
         axes[1].bar(x + off, g["SNR (dB)"], width=0.4, label=key[0])
         axes[2].bar(x + off, g["l_dB_x"], width=0.4, label=key[0])
-    for ax, ylabel in zip(axes, ("test ASR", "mean SNR (dB)", "mean l_dB_x (dB)"), strict=True):
+    for ax in axes:
         ax.set_xticks(np.arange(len(classes)), classes, rotation=45, ha="right", fontsize=7)
-        ax.set_ylabel(ylabel)
-        ax.grid(alpha=0.3, axis="y")
-    axes[0].set_ylim(0, 1)
-    axes[0].legend(fontsize=7)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, axes, title, grid="y")
 
 
 # --------------------------------------------------------------------------- transfer
@@ -500,13 +496,18 @@ def uap_transfer(
     """Table 4: the UAPs crafted on each source victim applied to ``x`` and judged by every
     victim of ``models``; a source's targeted UAPs (one per target) are pooled. Untargeted
     success counts every clip (Eq. 3: prediction differs from that victim's clean one)."""
-    parts = []
+    by_target: dict[int | None, dict[str, torch.Tensor]] = {}
     for src, rs in uaps.items():
         for r in rs:
-            xa = apply_uap(x, r.v.to(x.dtype), space=r.space)
-            parts.append(
-                transfer_matrix(models, x, y, {src: xa}, targets=r.target, only_correct=False)
-            )
+            adv = by_target.setdefault(r.target, {})
+            if src in adv:
+                raise ValueError(f"two UAPs of {src!r} for target {r.target}")
+            adv[src] = apply_uap(x, r.v.to(x.dtype), space=r.space)
+    # one call per target: each victim's clean predictions are computed once per call
+    parts = [
+        transfer_matrix(models, x, y, adv, targets=t, only_correct=False)
+        for t, adv in by_target.items()
+    ]
     if not parts:
         raise ValueError("no UAPs to transfer")
     df = pd.concat(parts).groupby(["source", "victim"], as_index=False)[["successes", "n"]].sum()
@@ -602,7 +603,7 @@ def beside_paper(
                 & (paper["victim"] == victim)
                 & (paper["scenario"] == scenario)
                 & (paper["metric"] == metric)
-                & ((paper["split"] == split) | (metric == "model_acc"))
+                & (paper["split"] == split)
             ]
             rows.append(
                 {

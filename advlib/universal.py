@@ -14,6 +14,7 @@ from the true label); targeted, it equals the target, clips of the target class 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import torch
@@ -24,7 +25,9 @@ from .attacks.uap import apply_uap
 from .run import AttackRun, pick_clips, run_attack
 from .train import predict_logits
 
-__all__ = ["craft_uap", "evaluate_uap", "uap_space"]
+__all__ = ["craft_uap", "evaluate_uap", "uap_settings", "uap_space"]
+
+SCENARIOS = ("untargeted", "targeted")
 
 
 def uap_space(method: str, settings: dict[str, Any] | None) -> str:
@@ -32,6 +35,29 @@ def uap_space(method: str, settings: dict[str, Any] | None) -> str:
     if method == "uap_penalty":
         return (settings or {}).get("space", "tanh")
     return "wave"
+
+
+def uap_settings(
+    methods: Mapping[str, Mapping[str, Any]],
+    method: str,
+    scenario: str,
+    *,
+    table_overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    **overrides: Any,
+) -> dict[str, Any]:
+    """A method's settings for a scenario from a profile's ``uap.methods`` block
+    (``{method: {shared..., untargeted: {...}, targeted: {...}}}``), then a table's
+    per-method ``table_overrides`` (``{method: {...}}``), then ``overrides``."""
+    if method not in methods:
+        raise ValueError(f"no settings for {method!r}; the profile gives {sorted(methods)}")
+    if scenario not in SCENARIOS:
+        raise ValueError(f"scenario must be 'untargeted' or 'targeted', got {scenario!r}")
+    block = methods[method]
+    out = {k: v for k, v in block.items() if k not in SCENARIOS}
+    out.update(block.get(scenario) or {})
+    out.update((table_overrides or {}).get(method) or {})
+    out.update(overrides)
+    return out
 
 
 def craft_uap(
