@@ -241,8 +241,11 @@ def scenario_summary(
     the paper's [0, 1] arrays), mean ``model_acc`` under the UAP, summed crafting ``seconds``
     and ``passes``, and the number of ``uaps``. Every table and sweep of the chapter is built
     from it."""
+    groups = _group(results)
+    if not groups:
+        raise ValueError("no UAP results to summarise")
     rows = []
-    for (victim, method, scenario), group in _group(results).items():
+    for (victim, method, scenario), group in groups.items():
         ms = [r.metrics(x_test, y_test) for r in group]
         row = {"victim": victim, "method": method, "scenario": scenario}
         for k in ("asr_train", "asr_test"):

@@ -46,17 +46,16 @@ def test_parameters_cell_and_no_outputs(path):
 
 def test_notebooks_run_under_papermill(tmp_path, tmp_cache):
     papermill = pytest.importorskip("papermill")
+
+    def execute(name, out, parameters):
+        papermill.execute_notebook(str(ROOT / "notebooks" / name), str(out),
+                                   parameters=parameters, kernel_name="python3",
+                                   cwd=str(ROOT), progress_bar=False)  # fmt: skip
+
     out = tmp_path / "generated"
     (out / "victims").mkdir(parents=True)
     page = out / "victims" / "synthetic.ipynb"
-    papermill.execute_notebook(
-        str(ROOT / "notebooks" / "victims.ipynb"),
-        str(page),
-        parameters=TINY["victims.ipynb"],
-        kernel_name="python3",
-        cwd=str(ROOT),
-        progress_bar=False,
-    )
+    execute("victims.ipynb", page, TINY["victims.ipynb"])
     nb = nbformat.read(page, as_version=4)
     text = "".join(
         str(o.get("data", {})) + str(o.get("text", ""))
@@ -78,10 +77,10 @@ def test_notebooks_run_under_papermill(tmp_path, tmp_cache):
         ' "same_result": true}}}'
     )
     tiny = TINY["victims.ipynb"]
-    papermill.execute_notebook(
-        str(ROOT / "notebooks" / "attacks.ipynb"),
-        str(out / "attacks.ipynb"),
-        parameters={
+    execute(
+        "attacks.ipynb",
+        out / "attacks.ipynb",
+        {
             "profile": "test",
             "loader_args": tiny["loader_args"],
             "victim_config": tiny["victims"]["cnn1d_rand"],
@@ -98,9 +97,6 @@ def test_notebooks_run_under_papermill(tmp_path, tmp_cache):
             "eot": {"run": "fgsm", "samples": 2},
             "bench_file": str(bench),
         },
-        kernel_name="python3",
-        cwd=str(ROOT),
-        progress_bar=False,
     )
     at = str(nbformat.read(out / "attacks.ipynb", as_version=4))
     assert "Goodfellow" in at and "image/png" in at and "<audio" in at
@@ -108,39 +104,18 @@ def test_notebooks_run_under_papermill(tmp_path, tmp_cache):
     assert "loop_seconds" in at and "speedup_at_quality" in at
 
     # the UAP chapter at its own tiny defaults (synthetic set, two targets' worth of UAPs)
-    papermill.execute_notebook(
-        str(ROOT / "notebooks" / "uap.ipynb"),
-        str(out / "uap.ipynb"),
-        parameters={"profile": "test"},
-        kernel_name="python3",
-        cwd=str(ROOT),
-        progress_bar=False,
-    )
+    execute("uap.ipynb", out / "uap.ipynb", {"profile": "test"})
     ut = str(nbformat.read(out / "uap.ipynb", as_version=4))
     for needle in ("Table 1", "p (McNemar)", "kappa", "crafting clips", "random playback",
                    "<audio", "image/png", "SNR [0,1]", "23.468"):  # fmt: skip
         assert needle in ut, f"UAP page lacks {needle!r}"
 
-    papermill.execute_notebook(
-        str(ROOT / "notebooks" / "frontends.ipynb"),
-        str(out / "frontends.ipynb"),
-        parameters={"profile": "test"},
-        kernel_name="python3",
-        cwd=str(ROOT),
-        progress_bar=False,
-    )
+    execute("frontends.ipynb", out / "frontends.ipynb", {"profile": "test"})
     fe = str(nbformat.read(out / "frontends.ipynb", as_version=4))
     assert "image/png" in fe and "<audio" in fe
 
     repro = out / "reproducibility.ipynb"
-    papermill.execute_notebook(
-        str(ROOT / "notebooks" / "reproducibility.ipynb"),
-        str(repro),
-        parameters={"profile": "test", "executed_dir": str(out)},
-        kernel_name="python3",
-        cwd=str(ROOT),
-        progress_bar=False,
-    )
+    execute("reproducibility.ipynb", repro, {"profile": "test", "executed_dir": str(out)})
     rtext = str(nbformat.read(repro, as_version=4))
     assert "victims/synthetic.ipynb" in rtext
     assert "computed" in rtext, "the appendix must list the cache entry the page computed"

@@ -103,6 +103,13 @@ def test_scenario_results_and_main_table(results):
     assert res[1].test.success.n == int((y != 1).sum())
 
 
+def test_empty_results_are_refused(results):
+    _, x, y = results
+    for fn in (us.scenario_summary, us.main_table):
+        with pytest.raises(ValueError, match="no UAP results"):
+            fn([], x, y)
+
+
 def test_per_target_table(results, setup):
     res, x, y = results
     data, _ = setup
