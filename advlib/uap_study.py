@@ -81,6 +81,7 @@ class UapResult:
     train: AttackRun
     test: AttackRun
     settings: dict[str, Any] = field(default_factory=dict)
+    dataset: str = ""
 
     @property
     def scenario(self) -> str:
@@ -179,7 +180,7 @@ def uap_result(
     model = (fit.model if judge is None else judge).eval()
     train = evaluate_uap(model, sub.x[idx], sub.y[idx], v, space=space, target=target)
     test = evaluate_uap(model, x_test, y_test, v, space=space, target=target)
-    return UapResult(fit.name, method, target, v, space, rec, train, test, settings)
+    return UapResult(fit.name, method, target, v, space, rec, train, test, settings, data.name)
 
 
 def scenario_results(
@@ -225,17 +226,19 @@ def _fmt(p: Proportion) -> str:
     return f"{p.rate:.3f} [{lo:.2f}, {hi:.2f}]"
 
 
-def _group(results: Iterable[UapResult]) -> dict[tuple[str, str, str], list[UapResult]]:
-    out: dict[tuple[str, str, str], list[UapResult]] = {}
+def _group(results: Iterable[UapResult]) -> dict[tuple[str, str, str, str], list[UapResult]]:
+    """UAPs by (data set, victim, method, scenario): one victim name trained on two data sets
+    is two victims."""
+    out: dict[tuple[str, str, str, str], list[UapResult]] = {}
     for r in results:
-        out.setdefault((r.victim, r.method, r.scenario), []).append(r)
+        out.setdefault((r.dataset, r.victim, r.method, r.scenario), []).append(r)
     return out
 
 
 def scenario_summary(
     results: Iterable[UapResult], x_test: torch.Tensor, y_test: torch.Tensor
 ) -> pd.DataFrame:
-    """One row per (victim, method, scenario), its UAPs pooled (one per target, or the one
+    """One row per (data set, victim, method, scenario), its UAPs pooled (one per target, or the one
     untargeted UAP): ``asr_train`` and ``asr_test`` as :class:`~advlib.metrics.Proportion`
     over every (target, clip) pair, mean ``snr_db``, ``ldb_x`` and their ``_01`` versions (on
     the paper's [0, 1] arrays), mean ``model_acc`` under the UAP, summed crafting ``seconds``
@@ -245,13 +248,14 @@ def scenario_summary(
     if not groups:
         raise ValueError("no UAP results to summarise")
     rows = []
-    for (victim, method, scenario), group in groups.items():
+    for (dataset, victim, method, scenario), group in groups.items():
         ms = [r.metrics(x_test, y_test) for r in group]
-        row = {"victim": victim, "method": method, "scenario": scenario}
+        row = {"dataset": dataset, "victim": victim, "method": method, "scenario": scenario}
         for k in ("asr_train", "asr_test"):
             row[k] = _pool(m[k] for m in ms)
-        for k in ("snr_db", "ldb_x", "snr_db_01", "ldb_x_01", "model_acc"):
-            row[k] = float(np.mean([m[k] for m in ms]))
+        for k in ("snr_db", "ldb_x", "snr_db_01", "ldb_x_01"):
+            row[k] = _mean([m[k] for m in ms])  # over the UAPs that perturb at all
+        row["model_acc"] = float(np.mean([m["model_acc"] for m in ms]))
         row["seconds"] = float(np.sum([m["seconds"] for m in ms]))
         row["passes"] = int(np.sum([m["passes"] for m in ms]))
         row["uaps"] = len(ms)
@@ -337,9 +341,9 @@ def significance_table(results: Iterable[UapResult], alpha: float = 0.05) -> pd.
     """
     groups = _group(results)
     rows = []
-    for victim, scenario in sorted({(v, s) for v, _, s in groups}):
-        it = groups.get((victim, "uap_iterative", scenario))
-        pe = groups.get((victim, "uap_penalty", scenario))
+    for dataset, victim, scenario in sorted({(d, v, s) for d, v, _, s in groups}):
+        it = groups.get((dataset, victim, "uap_iterative", scenario))
+        pe = groups.get((dataset, victim, "uap_penalty", scenario))
         if not it or not pe:
             continue
         a, b = _paired(it), _paired(pe)
@@ -353,6 +357,7 @@ def significance_table(results: Iterable[UapResult], alpha: float = 0.05) -> pd.
         rows.append(
             {
                 "scenario": scenario,
+                "data set": dataset,
                 "victim": victim,
                 "m": m,
                 "p_l": round(min(xi, xp) / m, 3),

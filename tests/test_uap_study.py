@@ -152,6 +152,13 @@ def test_significance_table_pairs_outcomes_and_corrects():
     assert np.allclose(t["p Holm (McNemar)"], ph)
     s = us.significance_sentence(t.reset_index())
     assert "Of 2 comparisons" in s and "penalty method higher in 1" in s
+    # one victim name on two data sets is two victims: never pooled into one test
+    two = [fake("v1", m, None, a) for m in ("uap_iterative", "uap_penalty")]
+    two += [fake("v1", m, None, c) for m in ("uap_iterative", "uap_penalty")]
+    for r in two[2:]:
+        r.dataset = "other"
+    t2 = us.significance_table(two)
+    assert list(t2["m"]) == [200, 200] and set(t2["data set"]) == {"", "other"}
     with pytest.raises(ValueError, match="different clips"):
         us.significance_table([fake("v", "uap_iterative", None, a),
                                fake("v", "uap_penalty", None, a[:10])])  # fmt: skip
@@ -263,3 +270,10 @@ def test_profiles_validate_with_their_uap_sections():
     for name in ("demo", "ci", "paper"):
         cfg = load_profile(name)
         assert "uap" in cfg, f"{name} has no UAP chapter"
+
+
+def test_means_leave_out_zero_perturbations():
+    # a UAP that stayed at v = 0 has SNR inf and l_dB_x -inf: left out, not averaged in
+    assert us._mean([np.inf, 3.0, 5.0]) == 4.0
+    assert us._mean([-np.inf, -2.0]) == -2.0
+    assert np.isnan(us._mean([np.inf, np.nan]))
