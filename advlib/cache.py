@@ -123,7 +123,7 @@ def _read_item(path: Path, typ: str) -> Any:
     if typ == "pandas":
         import pandas as pd
 
-        return pd.read_json(path, orient="split")
+        return pd.read_json(path, orient="split", precise_float=True)
     if typ == "json":
         return json.loads(path.read_text())
     raise ValueError(f"unknown cache item type {typ!r}")

@@ -4,18 +4,30 @@
 (``artefact``, ``table_row``) and what it measures; ``data/papers/README.md`` documents the
 columns and the source. For the UAP paper (Abdoli et al., "Universal adversarial audio
 perturbations", arXiv:1908.03173) that is Tables 1-10 and the single-sample targeted means of
-Sec. 4.1; Table 11 is left out (mangled by the text extraction).
+Sec. 4.1; Table 11 is left out (mangled by the text extraction). For the AT paper (Alfonso
+Sallo et al., "Adversarially training for audio classifiers", ICPR 2021) it is Tables I-III:
+clean accuracy and its drop after adversarial training, the average fooling AUC of the
+adversarially trained models, and the perturbation ratio eps_r.
+
+Each paper has its own columns and allowed values, a :class:`PaperSchema` in :data:`SCHEMAS`;
+:data:`COLUMNS`, :data:`METRICS`, :data:`SCENARIOS` and :data:`SPLITS` are the UAP paper's.
 
 >>> df = load_paper_numbers("UAP")  # doctest: +SKIP
 >>> paper_values(df, artefact="Table 1", method="penalty", victim="cnn1d_rand",
 ...              scenario="targeted", split="test", metric="asr")["value"].item()  # doctest: +SKIP
 0.854
+>>> at = load_paper_numbers("AT")  # doctest: +SKIP
+>>> paper_values(at, artefact="Table I", dataset="urbansound8k", representation="dwt_tonnetz",
+...              victim="resnet56", metric="accuracy")["value"].item()  # doctest: +SKIP
+91.36
 """
 
 from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -26,13 +38,15 @@ __all__ = [
     "COLUMNS",
     "METRICS",
     "SCENARIOS",
+    "SCHEMAS",
     "SPLITS",
+    "PaperSchema",
     "load_paper_numbers",
     "paper_values",
     "papers_dir",
 ]
 
-#: The columns of a paper-numbers CSV, in order.
+#: The columns of the UAP paper's CSV, in order.
 COLUMNS: tuple[str, ...] = (
     "paper",
     "artefact",
@@ -58,6 +72,87 @@ _METHODS: frozenset[str] = frozenset({"iterative", "penalty", ""})
 _REQUIRED: tuple[str, ...] = ("paper", "artefact", "table_row", "victim", "scenario", "metric")
 
 
+@dataclass(frozen=True)
+class PaperSchema:
+    """The columns and allowed values of one paper's CSV.
+
+    Parameters
+    ----------
+    columns : tuple of str
+        The header, in order; it includes ``paper`` and ``value``.
+    required : tuple of str
+        The columns that may not be empty.
+    allowed : mapping of str to frozenset of str
+        ``column -> allowed values`` (``""`` among them where the column may be empty); the
+        columns are checked in this order. Columns not named here take any text.
+
+    Raises
+    ------
+    ValueError
+        When ``columns`` lacks ``paper`` or ``value``, or ``required`` / ``allowed`` name a
+        column not in ``columns``.
+    """
+
+    columns: tuple[str, ...]
+    required: tuple[str, ...]
+    allowed: Mapping[str, frozenset[str]]
+
+    def __post_init__(self) -> None:
+        for col in ("paper", "value"):
+            if col not in self.columns:
+                raise ValueError(f"columns {self.columns!r} lack {col!r}")
+        unknown = (set(self.required) | set(self.allowed)) - set(self.columns)
+        if unknown:
+            raise ValueError(f"required / allowed name unknown columns {sorted(unknown)}")
+
+
+#: Each paper's schema, by the short name :func:`load_paper_numbers` takes. ``"UAP"``: Abdoli et
+#: al., "Universal adversarial audio perturbations" (:data:`COLUMNS`). ``"AT"``: Alfonso Sallo et
+#: al., "Adversarially training for audio classifiers", Tables I-III: ``dataset``,
+#: ``representation`` and ``victim`` (our registry names) say which classifier a number is
+#: about; ``metric`` is ``accuracy`` (clean test accuracy, %), ``accuracy_drop`` (its drop after
+#: adversarial training, percentage points), ``fooling_auc`` (average AUC %, Table II) or
+#: ``eps_r`` (perturbation ratio, Table III). Every column but ``note`` is required.
+SCHEMAS: dict[str, PaperSchema] = {
+    "UAP": PaperSchema(
+        columns=COLUMNS,
+        required=_REQUIRED,
+        allowed={"metric": METRICS, "scenario": SCENARIOS, "split": SPLITS, "method": _METHODS},
+    ),
+    "AT": PaperSchema(
+        columns=(
+            "paper",
+            "artefact",
+            "table_row",
+            "dataset",
+            "representation",
+            "victim",
+            "metric",
+            "value",
+            "note",
+        ),
+        required=(
+            "paper",
+            "artefact",
+            "table_row",
+            "dataset",
+            "representation",
+            "victim",
+            "metric",
+            "value",
+        ),
+        allowed={
+            "dataset": frozenset({"esc50", "urbansound8k"}),
+            "representation": frozenset({"stft", "dwt", "stft_tonnetz", "dwt_tonnetz"}),
+            "victim": frozenset(
+                {"googlenet", "alexnet", "resnet18", "resnet34", "resnet56", "vgg16"}
+            ),
+            "metric": frozenset({"accuracy", "accuracy_drop", "fooling_auc", "eps_r"}),
+        },
+    ),
+}
+
+
 def papers_dir() -> Path:
     """``data/papers/`` of the repository.
 
@@ -68,21 +163,17 @@ def papers_dir() -> Path:
     return paths.REPO_ROOT / "data" / "papers"
 
 
-def _check_row(row: dict[str, str], where: str, paper: str) -> float:
-    """Validate one CSV row; return its value as a float or raise ``ValueError``."""
-    for col in _REQUIRED:
+def _check_row(row: dict[str, str], where: str, paper: str, schema: PaperSchema) -> float:
+    """Validate one CSV row against ``schema``; return its value as a float or raise
+    ``ValueError``."""
+    for col in schema.required:
         if not row[col]:
             raise ValueError(f"{where}: empty {col!r}")
     if row["paper"] != paper:
         raise ValueError(f"{where}: paper {row['paper']!r}, expected {paper!r}")
-    if row["metric"] not in METRICS:
-        raise ValueError(f"{where}: metric {row['metric']!r} not in {sorted(METRICS)}")
-    if row["scenario"] not in SCENARIOS:
-        raise ValueError(f"{where}: scenario {row['scenario']!r} not in {sorted(SCENARIOS)}")
-    if row["split"] not in SPLITS:
-        raise ValueError(f"{where}: split {row['split']!r} not in {sorted(SPLITS - {''})}")
-    if row["method"] not in _METHODS:
-        raise ValueError(f"{where}: method {row['method']!r} not in {sorted(_METHODS - {''})}")
+    for col, allowed in schema.allowed.items():
+        if row[col] not in allowed:
+            raise ValueError(f"{where}: {col} {row[col]!r} not in {sorted(allowed - {''})}")
     try:
         value = float(row["value"])
     except ValueError:
@@ -98,45 +189,54 @@ def load_paper_numbers(paper: str = "UAP", path: str | Path | None = None) -> pd
     Parameters
     ----------
     paper : str, default "UAP"
-        The paper's short name; the file is ``data/papers/<paper lowercase>.csv``. ``"UAP"``:
-        Abdoli et al., "Universal adversarial audio perturbations", Tables 1-10 and the
-        single-sample targeted means of Sec. 4.1 (see ``data/papers/README.md``).
+        The paper's short name, a key of :data:`SCHEMAS`; the file is
+        ``data/papers/<paper lowercase>.csv``. ``"UAP"``: Abdoli et al., "Universal adversarial
+        audio perturbations", Tables 1-10 and the single-sample targeted means of Sec. 4.1.
+        ``"AT"``: Alfonso Sallo et al., "Adversarially training for audio classifiers",
+        Tables I-III (see ``data/papers/README.md``).
     path : str or Path, optional
-        Read this file instead (its rows must still name ``paper``).
+        Read this file instead (it must follow ``paper``'s schema and its rows must still name
+        ``paper``).
 
     Returns
     -------
     pandas.DataFrame
-        One row per printed number, columns :data:`COLUMNS`; ``value`` is float, every other
-        column a string (empty where not applicable). ``value_text`` keeps the number as
-        printed (``"0.900"``, ``"-20.1006"``).
+        One row per printed number, the columns of ``paper``'s schema (:data:`COLUMNS` for
+        ``"UAP"``); ``value`` is float, every other column a string (empty where not
+        applicable). ``value_text`` keeps the number as printed (``"0.900"``, ``"-20.1006"``,
+        ``"06.89"``).
 
     Raises
     ------
     FileNotFoundError
         When the file does not exist.
     ValueError
-        On a wrong header or a bad row (unknown metric, scenario, split or method; a missing
+        On an unknown ``paper`` (the message names the known ones); on a wrong header or a bad
+        row (a value outside the schema's allowed ones, e.g. an unknown metric; a missing
         required field; a value that is not a finite number), naming the file and line.
     """
+    schema = SCHEMAS.get(paper)
+    if schema is None:
+        raise ValueError(f"unknown paper {paper!r}; known papers: {', '.join(sorted(SCHEMAS))}")
+    columns = schema.columns
     file = Path(path) if path is not None else papers_dir() / f"{paper.lower()}.csv"
     with open(file, newline="", encoding="utf-8") as fh:
         reader = csv.reader(fh)
         header = next(reader, None)
-        if header is None or tuple(header) != COLUMNS:
-            raise ValueError(f"{file}:1: header {header!r}, expected {','.join(COLUMNS)}")
+        if header is None or tuple(header) != columns:
+            raise ValueError(f"{file}:1: header {header!r}, expected {','.join(columns)}")
         records: list[dict[str, str]] = []
         values: list[float] = []
         for fields in reader:
             where = f"{file}:{reader.line_num}"
-            if len(fields) != len(COLUMNS):
-                raise ValueError(f"{where}: {len(fields)} fields, expected {len(COLUMNS)}")
-            row = dict(zip(COLUMNS, fields, strict=True))
-            values.append(_check_row(row, where, paper))
+            if len(fields) != len(columns):
+                raise ValueError(f"{where}: {len(fields)} fields, expected {len(columns)}")
+            row = dict(zip(columns, fields, strict=True))
+            values.append(_check_row(row, where, paper, schema))
             records.append(row)
     if not records:
         raise ValueError(f"{file}: no rows")
-    df = pd.DataFrame.from_records(records, columns=list(COLUMNS))
+    df = pd.DataFrame.from_records(records, columns=list(columns))
     df["value_text"] = df["value"]
     df["value"] = pd.Series(values, index=df.index, dtype=float)
     return df
@@ -151,7 +251,8 @@ def paper_values(df: pd.DataFrame, **filters: str) -> pd.DataFrame:
         A frame from :func:`load_paper_numbers`.
     **filters : str
         ``column=value`` pairs, e.g. ``artefact="Table 1", metric="asr"`` (UAP paper,
-        Table 1 ASRs). Use ``""`` to select empty cells.
+        Table 1 ASRs) or ``artefact="Table III", victim="resnet56"`` (AT paper, eps_r of
+        ResNet-56). Use ``""`` to select empty cells.
 
     Returns
     -------

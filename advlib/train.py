@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -137,6 +137,20 @@ def _epoch_eval(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[flo
     return loss, acc
 
 
+#: ``adversary(model, x, y) -> x_adv``: crafts training examples (e.g. a bound FGSM).
+Adversary = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def _craft(model: nn.Module, adversary: Adversary, x: torch.Tensor, y: torch.Tensor):
+    """``adversary``'s examples, crafted in eval mode (batch-norm statistics untouched, no
+    dropout), the model put back in training mode."""
+    model.eval()
+    try:
+        return adversary(model, x, y).detach()
+    finally:
+        model.train()
+
+
 def train_classifier(
     model: nn.Module,
     train: AudioSet,
@@ -145,13 +159,36 @@ def train_classifier(
     *,
     progress: bool = True,
     desc: str = "train",
+    adversary: Adversary | None = None,
+    alpha: float = 0.0,
+    monitor: Callable[[nn.Module], Mapping[str, float]] | None = None,
+    select: str = "valid_acc",
 ) -> TrainResult:
-    """Train ``model`` on ``train``, keep the weights with the best accuracy on ``valid``.
+    """Train ``model`` on ``train``, keep the weights with the best ``select`` score.
 
     Returns the selected state dict (a copy) and the history: one row per epoch with
     ``train_loss``, ``train_acc`` (running, with dropout), ``valid_loss``, ``valid_acc``, ``lr``
-    and ``seconds``. The model is left holding the selected weights, in eval mode.
+    and ``seconds``, plus whatever ``monitor`` returns. The model is left holding the selected
+    weights, in eval mode. ``train`` and ``valid`` need only ``x``, ``y``, ``n_classes`` and a
+    length, so image sets (:class:`advlib.at_study.Images`) train here too.
+
+    Adversarial training (AT paper, Alfonso Sallo et al., Eq. 14, after Goodfellow et al. 2015):
+    with ``adversary``, each mini-batch's loss is
+
+    .. math:: J'(x, l, w) = \\alpha\\, J(x, l, w) + (1 - \\alpha)\\, J(x', l, w)
+
+    where ``x' = adversary(model, x, l)`` is crafted on the current weights (in eval mode, so
+    crafting neither updates batch-norm statistics nor draws dropout). ``alpha = 0`` is the
+    paper's choice: adversarial examples replace the clean ones; ``train_acc`` is then the
+    accuracy on ``x'``. ``monitor(model)`` runs after each epoch (e.g. robust accuracy on a
+    validation subset, to watch FGSM training for catastrophic overfitting) and its values join
+    the epoch's row; ``select`` names the row value whose *largest* value picks the kept epoch
+    (``"valid_acc"``, a monitored accuracy, or ``"last"`` for the final epoch).
     """
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+    if adversary is None and alpha != 0.0:
+        raise ValueError("alpha weights the adversarial loss; it needs an adversary")
     if len(train) == 0 or len(valid) == 0:
         raise ValueError("training and validation sets must not be empty")
     if train.n_classes != valid.n_classes:
@@ -167,7 +204,7 @@ def train_classifier(
     elif config.scheduler == "cosine":
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.epochs)
     x, y = train.x, train.y
-    best_acc, best_epoch, best_state = -1.0, -1, None
+    best_acc, best_epoch, best_state = -float("inf"), -1, None
     history: list[dict[str, float]] = []
     t_start = time.perf_counter()
     bar = tqdm(range(1, config.epochs + 1), desc=desc, disable=not progress, unit="epoch")
@@ -178,8 +215,15 @@ def train_classifier(
         total_loss, correct = 0.0, 0
         for i in range(0, len(x), config.batch_size):
             idx = perm[i : i + config.batch_size]
-            logits = model(x[idx])
-            loss = nn.functional.cross_entropy(logits, y[idx])
+            xb, yb = x[idx], y[idx]
+            if adversary is None:
+                logits = model(xb)
+                loss = nn.functional.cross_entropy(logits, yb)
+            else:
+                logits = model(_craft(model, adversary, xb, yb))
+                loss = (1.0 - alpha) * nn.functional.cross_entropy(logits, yb)
+                if alpha > 0:
+                    loss = loss + alpha * nn.functional.cross_entropy(model(xb), yb)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -195,13 +239,19 @@ def train_classifier(
             "lr": opt.param_groups[0]["lr"],
             "seconds": time.perf_counter() - t0,
         }
+        if monitor is not None:
+            row.update({k: float(v) for k, v in monitor(model).items()})
+            model.train()
+        if select != "last" and select not in row:
+            raise ValueError(f"select={select!r} is not a history value; have {sorted(row)}")
         history.append(row)
         if not np.isfinite(row["train_loss"]):
             raise FloatingPointError(
                 f"training diverged at epoch {epoch} (loss {row['train_loss']})"
             )
-        if v_acc > best_acc:
-            best_acc, best_epoch = v_acc, epoch
+        score = float(epoch) if select == "last" else row[select]
+        if score > best_acc:
+            best_acc, best_epoch = score, epoch
             best_state = copy.deepcopy(model.state_dict())
         if sched is not None:
             sched.step(v_acc) if config.scheduler == "plateau" else sched.step()
@@ -211,7 +261,8 @@ def train_classifier(
     assert best_state is not None
     model.load_state_dict(best_state)
     model.eval()
-    return TrainResult(best_state, history, best_epoch, best_acc, time.perf_counter() - t_start)
+    best_valid = history[best_epoch - 1]["valid_acc"]
+    return TrainResult(best_state, history, best_epoch, best_valid, time.perf_counter() - t_start)
 
 
 @dataclass

@@ -31,6 +31,7 @@ def test_there_are_notebooks():
         "reproducibility.ipynb",
         "attacks.ipynb",
         "uap.ipynb",
+        "at.ipynb",
     }
 
 
@@ -109,6 +110,13 @@ def test_notebooks_run_under_papermill(tmp_path, tmp_cache):
     for needle in ("Table 1", "p (McNemar)", "kappa", "crafting clips", "random playback",
                    "<audio", "image/png", "SNR [0,1]", "23.468"):  # fmt: skip
         assert needle in ut, f"UAP page lacks {needle!r}"
+
+    # the adversarial-training chapter at its own tiny defaults (one classifier, two images)
+    execute("at.ipynb", out / "at.ipynb", {"profile": "test"})
+    tt = str(nbformat.read(out / "at.ipynb", as_version=4))
+    for needle in ("AUC % FGSM-trained", "both_auc", "p (McNemar)", "PGD robust acc",
+                   "71.79", "<audio", "image/png", "waveform"):  # fmt: skip
+        assert needle in tt, f"AT page lacks {needle!r}"
 
     execute("frontends.ipynb", out / "frontends.ipynb", {"profile": "test"})
     fe = str(nbformat.read(out / "frontends.ipynb", as_version=4))

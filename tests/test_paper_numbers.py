@@ -1,21 +1,28 @@
-"""The UAP paper's published numbers (data/papers/uap.csv) and their loader.
+"""The UAP and AT papers' published numbers (data/papers/uap.csv, at.csv) and their loader.
 
-Besides spot checks, the tests cross-check the paper against itself (Abdoli et al.,
+Besides spot checks, the tests cross-check the UAP paper against itself (Abdoli et al.,
 "Universal adversarial audio perturbations"), so that a transcription typo breaks a test:
 Table 5 against Tables 1-2 and App. C's formula, Tables 6-10 against Table 1, Table 3's Mean
 column against its other columns. Where the paper itself disagrees, the disagreement is
-asserted explicitly.
+asserted explicitly. The AT paper's file (Alfonso Sallo et al., "Adversarially training for
+audio classifiers", Tables I-III) is re-parsed from the paper's text and compared cell by cell,
+and the claims of its Sec. VIII about those tables are asserted.
 """
 
+import csv
 import math
+import re
 
 import numpy as np
 import pytest
 
+from advlib import paths
 from advlib.paper_numbers import (
     COLUMNS,
     METRICS,
     SCENARIOS,
+    SCHEMAS,
+    PaperSchema,
     load_paper_numbers,
     paper_values,
     papers_dir,
@@ -292,3 +299,299 @@ def test_bad_header(tmp_path):
     path.write_text("paper,value\nUAP,0.1\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"bad\.csv:1: header"):
         load_paper_numbers(path=path)
+
+
+# ------------------------------------------------------------------ the AT paper
+
+#: The AT paper's text extraction, outside the repository (next to it), as for the UAP paper.
+AT_TEXT = paths.REPO_ROOT.parent / "shared" / "papers" / "001_817bf23a73478b31.txt"
+AT_COLUMNS = SCHEMAS["AT"].columns
+# printed label -> our name, in the paper's order
+AT_DATASETS = {"ESC-50": "esc50", "UrbanSound8K": "urbansound8k"}
+AT_REPRESENTATIONS = {
+    "STFT": "stft",
+    "DWT": "dwt",
+    "STFT Tonnetz": "stft_tonnetz",  # the paper's "STFT | Tonnetz"
+    "DWT Tonnetz": "dwt_tonnetz",
+}
+AT_VICTIMS = {
+    "GoogLeNet": "googlenet",
+    "AlexNet": "alexnet",
+    "ResNet-18": "resnet18",
+    "ResNet-34": "resnet34",
+    "ResNet-56": "resnet56",
+    "VGG-16": "vgg16",
+}
+AT_TABLES = ("Table I", "Table II", "Table III")
+AT_TABLE_METRIC = {"Table II": "fooling_auc", "Table III": "eps_r"}
+#: Table I prints the best accuracy of each row in bold; the extraction shows it as a space
+#: before the comma (``69.77 , (09.29)``).
+AT_BOLD_NOTE = "printed in bold (best accuracy of its row)"
+AT_KEY = ["artefact", "dataset", "representation", "victim", "metric"]
+
+
+def parse_at_tables(text: str) -> list[dict[str, str]]:
+    """Tables I-III of the AT paper's text extraction, as the rows of ``data/papers/at.csv``.
+
+    Each table is a tab-separated header (``Dataset``, ``Representations``, the six victims)
+    and eight rows; the dataset is named on the first row of its block only. Table I cells are
+    ``accuracy, (drop)``, giving two rows each; Tables II and III one number per cell. Numbers
+    are kept as printed. Raises ``AssertionError`` when the text does not look like that."""
+    lines = text.splitlines()
+    header = ["Dataset", "Representations", *AT_VICTIMS]
+    starts = [i for i, line in enumerate(lines) if line.split("\t") == header]
+    assert len(starts) == len(AT_TABLES), starts
+    rows: list[dict[str, str]] = []
+    previous = 0
+    for artefact, start in zip(AT_TABLES, starts, strict=True):
+        caption = "TABLE " + artefact.split()[1] + ":"
+        assert caption in "\n".join(lines[previous:start]), artefact  # caption above its table
+        previous = start + 1
+        body = lines[start + 1 : start + 1 + 2 * len(AT_REPRESENTATIONS)]
+        assert not lines[start + 1 + len(body)].strip(), artefact  # eight rows, then a blank
+        dataset_label = ""
+        for i, line in enumerate(body):
+            fields = line.split("\t")
+            assert len(fields) == len(header), (artefact, line)
+            first_of_block = i % len(AT_REPRESENTATIONS) == 0
+            assert bool(fields[0]) == first_of_block, (artefact, line)
+            dataset_label = fields[0] or dataset_label
+            rep_label = fields[1]
+            assert rep_label == list(AT_REPRESENTATIONS)[i % len(AT_REPRESENTATIONS)], line
+            for victim_label, cell in zip(AT_VICTIMS, fields[2:], strict=True):
+                where = f"{dataset_label} / {rep_label}; column {victim_label}"
+                base = {
+                    "paper": "AT",
+                    "artefact": artefact,
+                    "dataset": AT_DATASETS[dataset_label],
+                    "representation": AT_REPRESENTATIONS[rep_label],
+                    "victim": AT_VICTIMS[victim_label],
+                }
+                if artefact == "Table I":
+                    m = re.fullmatch(r"(\d+\.\d+)( ?), \((\d+\.\d+)\)", cell)
+                    assert m, (artefact, cell)
+                    accuracy, bold, drop = m.groups()
+                    note = AT_BOLD_NOTE if bold else ""
+                    rows.append(
+                        {**base, "table_row": where, "metric": "accuracy"}
+                        | {"value": accuracy, "note": note}
+                    )
+                    rows.append(
+                        {**base, "table_row": f"{where} (in parentheses)"}
+                        | {"metric": "accuracy_drop", "value": drop, "note": ""}
+                    )
+                else:
+                    assert re.fullmatch(r"\d+\.\d+", cell), (artefact, cell)
+                    rows.append(
+                        {**base, "table_row": where, "metric": AT_TABLE_METRIC[artefact]}
+                        | {"value": cell, "note": ""}
+                    )
+    return [{col: row[col] for col in AT_COLUMNS} for row in rows]
+
+
+@pytest.fixture(scope="module")
+def at():
+    return load_paper_numbers("AT")
+
+
+def test_at_file_loads_with_expected_rows(at):
+    assert (papers_dir() / "at.csv").is_file()
+    assert list(at.columns[: len(AT_COLUMNS)]) == list(AT_COLUMNS)
+    assert at["value"].dtype == float
+    assert len(at) == 192
+    assert at["artefact"].value_counts().to_dict() == {
+        "Table I": 96,
+        "Table II": 48,
+        "Table III": 48,
+    }
+    assert not at.duplicated(AT_KEY).any()
+    # every table is the full grid: 2 datasets x 4 representations x 6 victims (x its metrics)
+    for artefact, metrics in [
+        ("Table I", {"accuracy", "accuracy_drop"}),
+        ("Table II", {"fooling_auc"}),
+        ("Table III", {"eps_r"}),
+    ]:
+        t = paper_values(at, artefact=artefact)
+        assert set(t["metric"]) == metrics
+        for metric in metrics:
+            cells = t.loc[t["metric"] == metric, ["dataset", "representation", "victim"]]
+            assert len(cells) == 48
+            assert set(map(tuple, cells.to_numpy())) == {
+                (d, r, v)
+                for d in AT_DATASETS.values()
+                for r in AT_REPRESENTATIONS.values()
+                for v in AT_VICTIMS.values()
+            }
+
+
+def test_at_headline_facts(at):
+    """Sec. VIII: ResNet-56 on DWT + tonnetz has the highest clean accuracy on both data sets;
+    every eps_r is above 1 (Table III); the drops span 6.89 to 29.12 points (Table I)."""
+    acc = paper_values(at, artefact="Table I", metric="accuracy")
+    for dataset, best in [("urbansound8k", 91.36), ("esc50", 71.79)]:
+        d = acc[acc["dataset"] == dataset]
+        top = d.loc[d["value"].idxmax()]
+        assert (top["victim"], top["representation"], top["value"]) == (
+            "resnet56",
+            "dwt_tonnetz",
+            best,
+        )
+        assert (d["value"] == best).sum() == 1
+    eps_r = paper_values(at, artefact="Table III")["value"]
+    assert eps_r.between(1.37, 2.90).all() and (eps_r > 1).all()
+    assert (eps_r.min(), eps_r.max()) == (1.372, 2.892)
+    drop = paper_values(at, metric="accuracy_drop")["value"]
+    assert drop.between(6.89, 29.12).all()
+    assert (drop.min(), drop.max()) == (6.89, 29.12)
+    assert acc["value"].between(60, 100).all()
+    assert paper_values(at, artefact="Table II")["value"].between(49, 60).all()
+
+
+def _at_rows_by(df, artefact, metric):
+    """(dataset, representation) -> {victim: value} of one table's metric."""
+    t = paper_values(df, artefact=artefact, metric=metric)
+    return {
+        key: dict(zip(g["victim"], g["value"], strict=True))
+        for key, g in t.groupby(["dataset", "representation"])
+    }
+
+
+def test_at_text_claims_about_the_tables(at):
+    """The claims of Sec. VIII about Tables I-III hold for the stored numbers."""
+    acc = _at_rows_by(at, "Table I", "accuracy")
+    # "in the majority of the cases, the ResNet-56 outperforms other classifiers": 7 of 8 rows
+    # (UrbanSound8K / STFT Tonnetz: VGG-16, 89.42 against 89.41)
+    best = {key: max(row, key=row.get) for key, row in acc.items()}
+    assert sum(v == "resnet56" for v in best.values()) == 7
+    assert best["urbansound8k", "stft_tonnetz"] == "vgg16"
+    # Table II: "adversarial training has improved the robustness of all the classifiers,
+    # particularly AlexNet": AlexNet has the lowest fooling AUC in every row
+    for key, row in _at_rows_by(at, "Table II", "fooling_auc").items():
+        assert min(row, key=row.get) == "alexnet", key
+    # Table III: "the ResNet-56 architecture showed better robustness ... for 50% of the
+    # experiments": the highest eps_r of 4 of the 8 rows
+    eps = _at_rows_by(at, "Table III", "eps_r")
+    assert sum(max(row, key=row.get) == "resnet56" for row in eps.values()) == 4
+    # Table I drops, averaged over the six victims per representation: on ESC-50 STFT Tonnetz
+    # is hit hardest; on UrbanSound8K DWT Tonnetz "slightly more" than STFT Tonnetz; on both,
+    # DWT more than STFT
+    by_row = _at_rows_by(at, "Table I", "accuracy_drop")
+    drop = {key: np.mean(list(row.values())) for key, row in by_row.items()}
+    esc = {r: v for (d, r), v in drop.items() if d == "esc50"}
+    us8k = {r: v for (d, r), v in drop.items() if d == "urbansound8k"}
+    assert max(esc, key=esc.get) == "stft_tonnetz"
+    assert 0 < us8k["dwt_tonnetz"] - us8k["stft_tonnetz"] < 2
+    assert esc["dwt"] > esc["stft"] and us8k["dwt"] > us8k["stft"]
+
+
+def test_at_bold_notes_mark_the_row_maxima(at):
+    acc = paper_values(at, artefact="Table I", metric="accuracy")
+    bold = acc[acc["note"] == AT_BOLD_NOTE]
+    assert len(bold) == 8  # one per row
+    for _, row in bold.iterrows():
+        same = acc[
+            (acc["dataset"] == row["dataset"]) & (acc["representation"] == row["representation"])
+        ]
+        assert row["value"] == same["value"].max()
+    assert (at.loc[at["note"] != AT_BOLD_NOTE, "note"] == "").all()
+
+
+def test_at_spot_checks(at):
+    def cell(artefact, dataset, representation, victim, metric):
+        rows = paper_values(
+            at,
+            artefact=artefact,
+            dataset=dataset,
+            representation=representation,
+            victim=victim,
+            metric=metric,
+        )
+        assert len(rows) == 1
+        return rows["value"].item(), rows["value_text"].item()
+
+    # Table I: accuracy and (drop), as printed
+    assert cell("Table I", "esc50", "stft", "googlenet", "accuracy") == (67.83, "67.83")
+    assert cell("Table I", "esc50", "stft", "googlenet", "accuracy_drop") == (6.89, "06.89")
+    assert cell("Table I", "urbansound8k", "stft_tonnetz", "vgg16", "accuracy")[0] == 89.42
+    assert cell("Table I", "urbansound8k", "dwt_tonnetz", "resnet18", "accuracy_drop")[0] == 29.12
+    # Table II: average fooling AUC (%)
+    assert cell("Table II", "esc50", "stft", "googlenet", "fooling_auc")[0] == 53.12
+    assert cell("Table II", "esc50", "dwt_tonnetz", "alexnet", "fooling_auc")[0] == 49.33
+    assert cell("Table II", "urbansound8k", "dwt", "googlenet", "fooling_auc")[0] == 58.98
+    # Table III: eps_r
+    assert cell("Table III", "esc50", "stft", "googlenet", "eps_r") == (1.412, "1.412")
+    assert cell("Table III", "urbansound8k", "dwt", "resnet56", "eps_r")[0] == 2.892
+    assert cell("Table III", "urbansound8k", "stft", "resnet34", "eps_r")[0] == 1.372
+    row = paper_values(at, artefact="Table I", victim="googlenet", metric="accuracy_drop")
+    assert "ESC-50 / STFT; column GoogLeNet (in parentheses)" in set(row["table_row"])
+
+
+@pytest.mark.skipif(not AT_TEXT.is_file(), reason=f"paper text not found at {AT_TEXT}")
+def test_at_file_matches_the_paper_text():
+    """Every row of at.csv, in order, equals the one re-parsed from the paper's text."""
+    expected = parse_at_tables(AT_TEXT.read_text(encoding="utf-8"))
+    with open(papers_dir() / "at.csv", newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        assert tuple(reader.fieldnames) == AT_COLUMNS
+        stored = list(reader)
+    assert len(stored) == len(expected) == 192
+    for i, (got, want) in enumerate(zip(stored, expected, strict=True), start=2):
+        assert got == want, f"at.csv:{i}"
+
+
+AT_GOOD = "AT,Table III,ESC-50 / STFT; column GoogLeNet,esc50,stft,googlenet,eps_r,1.412,"
+
+
+def _write_at(tmp_path, lines, header=AT_COLUMNS):
+    path = tmp_path / "at_bad.csv"
+    path.write_text("\n".join([",".join(header), *lines]) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ("AT,Table III,row,esc10,stft,googlenet,eps_r,1.412,", "dataset 'esc10'"),
+        ("AT,Table III,row,esc50,mfcc,googlenet,eps_r,1.412,", "representation 'mfcc'"),
+        ("AT,Table III,row,esc50,stft,resnet50,eps_r,1.412,", "victim 'resnet50'"),
+        ("AT,Table III,row,esc50,stft,googlenet,asr,1.412,", "metric 'asr'"),
+        ("AT,Table III,row,esc50,,googlenet,eps_r,1.412,", "empty 'representation'"),
+        ("AT,Table III,row,esc50,stft,googlenet,eps_r,,", "empty 'value'"),
+        ("UAP,Table III,row,esc50,stft,googlenet,eps_r,1.412,", "expected 'AT'"),
+        ("AT,Table III,row,esc50,stft,googlenet,eps_r,1,412,", "fields"),
+    ],
+)
+def test_at_schema_rejects_bad_rows(tmp_path, bad, message):
+    good_dir = tmp_path / "good"
+    good_dir.mkdir()
+    assert len(load_paper_numbers("AT", path=_write_at(good_dir, [AT_GOOD]))) == 1
+    path = _write_at(tmp_path, [AT_GOOD, bad])
+    with pytest.raises(ValueError, match=message) as err:
+        load_paper_numbers("AT", path=path)
+    assert f"{path}:3:" in str(err.value)
+
+
+def test_at_schema_rejects_bad_header(tmp_path):
+    # the UAP header is not the AT header, and vice versa
+    with pytest.raises(ValueError, match=r"at_bad\.csv:1: header"):
+        load_paper_numbers("AT", path=_write_at(tmp_path, [AT_GOOD], header=COLUMNS))
+    with pytest.raises(ValueError, match=r"at_bad\.csv:1: header"):
+        load_paper_numbers("UAP", path=_write_at(tmp_path, [AT_GOOD]))
+    # a reordered header is wrong too
+    swapped = ("paper", "artefact", "table_row", "representation", "dataset", *AT_COLUMNS[5:])
+    with pytest.raises(ValueError, match=r"at_bad\.csv:1: header"):
+        load_paper_numbers("AT", path=_write_at(tmp_path, [AT_GOOD], header=swapped))
+
+
+def test_unknown_paper_names_the_known_ones():
+    with pytest.raises(ValueError, match=r"unknown paper 'XYZ'; known papers: AT, UAP"):
+        load_paper_numbers("XYZ")
+    assert SCHEMAS["UAP"].columns == COLUMNS
+    assert SCHEMAS["UAP"].allowed["metric"] == METRICS
+
+
+def test_paper_schema_checks_its_columns():
+    with pytest.raises(ValueError, match="lack 'value'"):
+        PaperSchema(columns=("paper", "x"), required=(), allowed={})
+    with pytest.raises(ValueError, match="unknown columns"):
+        PaperSchema(columns=("paper", "value"), required=("x",), allowed={})

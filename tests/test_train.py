@@ -82,3 +82,166 @@ def test_bad_training_settings():
         TrainConfig.from_dict({"epochz": 3})
     with pytest.raises(ValueError):
         TrainConfig(lr=-1)
+
+
+# --------------------------------------------------------------------------------------------
+# adversarial training (AT paper, Eq. 14), monitors and epoch selection
+# --------------------------------------------------------------------------------------------
+
+
+def _images(n=12, shape=(2, 3), k=3, seed=0):
+    from advlib.at_study import Images
+
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, *shape, generator=g)
+    y = torch.arange(n) % k
+    return Images(x, y, k)
+
+
+def _linear(d=6, k=3, seed=0):
+    torch.manual_seed(seed)
+    return torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(d, k))
+
+
+SGD_ONE_STEP = TrainConfig(optimizer="sgd", lr=0.1, optimizer_kwargs={}, batch_size=12, epochs=1)
+
+
+def _shift(m, x, y):
+    return x + 0.5
+
+
+def _hand_step(model, x, x_adv, y, alpha, lr=0.1):
+    """One SGD step on alpha * CE(model(x)) + (1 - alpha) * CE(model(x_adv)), by hand."""
+    ce = torch.nn.functional.cross_entropy
+    params = list(model.parameters())
+    loss = alpha * ce(model(x), y) + (1 - alpha) * ce(model(x_adv), y)
+    grads = torch.autograd.grad(loss, params)
+    return [(p - lr * g).detach() for p, g in zip(params, grads, strict=True)]
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.3, 1.0])
+def test_adversarial_loss_mixes_clean_and_adversarial_as_eq14(alpha):
+    data = _images()
+    expected = _hand_step(_linear(), data.x, data.x + 0.5, data.y, alpha)
+    model = _linear()
+    train_classifier(
+        model, data, data, SGD_ONE_STEP, adversary=_shift, alpha=alpha, select="last",
+        progress=False,
+    )  # fmt: skip
+    for got, want in zip(model.parameters(), expected, strict=True):
+        torch.testing.assert_close(got.detach(), want, rtol=1e-6, atol=1e-7)
+    # the three mixtures really differ (the test would not notice a swapped alpha otherwise)
+    others = [a for a in (0.0, 0.3, 1.0) if a != alpha]
+    for a in others:
+        other = _hand_step(_linear(), data.x, data.x + 0.5, data.y, a)
+        assert not torch.allclose(other[0], expected[0], atol=1e-5), (alpha, a)
+
+
+def test_alpha_zero_is_training_on_adversarial_examples_alone():
+    from advlib.at_study import Images
+
+    data = _images()
+    shifted = Images(data.x + 0.5, data.y, data.n_classes)
+    cfg = TrainConfig(optimizer="sgd", lr=0.1, optimizer_kwargs={}, batch_size=12, epochs=2)
+    adv, on_shifted, clean = _linear(), _linear(), _linear()
+    kw = {"select": "last", "progress": False}
+    train_classifier(adv, data, data, cfg, adversary=_shift, alpha=0.0, **kw)
+    train_classifier(on_shifted, shifted, data, cfg, **kw)
+    train_classifier(clean, data, data, cfg, **kw)
+    for a, s, c in zip(adv.parameters(), on_shifted.parameters(), clean.parameters(), strict=True):
+        torch.testing.assert_close(a, s, rtol=1e-6, atol=1e-7)
+        assert (a - c).abs().max() > 1e-3
+
+
+class ModeSpy(torch.nn.Module):
+    """A linear classifier with dropout that logs ``self.training`` at every forward pass."""
+
+    def __init__(self, d=6, k=3):
+        super().__init__()
+        self.net = torch.nn.Sequential(
+            torch.nn.Flatten(), torch.nn.Dropout(0.5), torch.nn.Linear(d, k)
+        )
+        self.log = []
+
+    def forward(self, x):
+        self.log.append(("forward", self.training))
+        return self.net(x)
+
+
+def test_adversary_crafts_in_eval_mode_and_steps_run_in_train_mode():
+    data = _images()
+    torch.manual_seed(0)
+    model = ModeSpy()
+
+    def adversary(m, x, y):
+        m.log.append(("adversary", m.training))
+        x = x.clone().requires_grad_(True)
+        loss = torch.nn.functional.cross_entropy(m(x), y)
+        (g,) = torch.autograd.grad(loss, x)
+        return x + 0.1 * g.sign()
+
+    def monitor(m):
+        m.eval()  # as the robust-accuracy monitor does; training must switch back
+        m.log.append(("monitor", m.training))
+        return {"score": 0.0}
+
+    cfg = TrainConfig(optimizer="sgd", lr=0.1, optimizer_kwargs={}, batch_size=4, epochs=2)
+    res = train_classifier(
+        model, data, data, cfg, adversary=adversary, alpha=0.5, monitor=monitor, progress=False
+    )
+    log = model.log
+    crafted = [i for i, (what, _) in enumerate(log) if what == "adversary"]
+    assert len(crafted) == 2 * 3  # 2 epochs x 3 batches of 4
+    for i in crafted:
+        assert log[i] == ("adversary", False), "the adversary must see an eval-mode model"
+        assert log[i + 1] == ("forward", False), "crafting forwards in eval mode"
+        # the loss then forwards x' and x in training mode (dropout on)
+        assert log[i + 2] == ("forward", True) and log[i + 3] == ("forward", True)
+    assert sum(1 for what, training in log if what == "forward" and training) == 2 * 3 * 2
+    assert not model.training and len(res.history) == 2
+
+
+def test_monitor_values_join_history_and_select_picks_their_best_epoch():
+    data = _images()
+    script = iter([0.2, 0.9, 0.5, 0.1])
+    snapshots = []
+
+    def monitor(m):
+        snapshots.append({k: v.clone() for k, v in m.state_dict().items()})
+        return {"valid_fgsm_acc": next(script), "valid_pgd_acc": 0.25}
+
+    cfg = TrainConfig(optimizer="sgd", lr=0.5, optimizer_kwargs={}, batch_size=4, epochs=4)
+    model = _linear()
+    res = train_classifier(
+        model, data, data, cfg, adversary=_shift, monitor=monitor, select="valid_fgsm_acc",
+        progress=False,
+    )  # fmt: skip
+    assert [h["valid_fgsm_acc"] for h in res.history] == [0.2, 0.9, 0.5, 0.1]
+    assert all(h["valid_pgd_acc"] == 0.25 for h in res.history)
+    assert res.best_epoch == 2
+    # best_valid_acc is the clean validation accuracy of the kept epoch, not the monitored score
+    assert res.best_valid_acc == res.history[1]["valid_acc"]
+    for k, v in res.state_dict.items():
+        assert torch.equal(v, snapshots[1][k]), k
+        assert torch.equal(model.state_dict()[k], snapshots[1][k]), k
+    assert not torch.equal(snapshots[1]["1.weight"], snapshots[3]["1.weight"])
+
+    model = _linear()
+    res = train_classifier(model, data, data, cfg, select="last", progress=False)
+    assert res.best_epoch == 4
+    trained = {k: v.clone() for k, v in model.state_dict().items()}
+    for k, v in res.state_dict.items():
+        assert torch.equal(v, trained[k])
+
+
+def test_bad_adversarial_training_arguments():
+    data = _images()
+    cfg = TrainConfig(optimizer="sgd", lr=0.1, optimizer_kwargs={}, batch_size=4, epochs=1)
+    with pytest.raises(ValueError, match="select"):
+        train_classifier(_linear(), data, data, cfg, select="valid_fgsm_acc", progress=False)
+    for alpha in (-0.1, 1.5):
+        with pytest.raises(ValueError, match="alpha"):
+            train_classifier(_linear(), data, data, cfg, adversary=_shift, alpha=alpha,
+                             progress=False)  # fmt: skip
+    with pytest.raises(ValueError, match="adversary"):
+        train_classifier(_linear(), data, data, cfg, alpha=0.5, progress=False)

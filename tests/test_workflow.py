@@ -46,10 +46,36 @@ def test_dry_run_lists_every_page(profile, tmp_path):
         line.split()[0]: line.split()[-1]
         for line in out.splitlines()
         if line.split()[:1]
-        and line.split()[0] in ("victims", "frontends", "bench", "reproducibility", "uap", "all")
+        and line.split()[0]
+        in ("victims", "frontends", "bench", "reproducibility", "uap", "at", "all")
     }
     assert lines.get("victims") == str(n), out
     assert lines.get("reproducibility") == "1", out
     assert lines.get("frontends") == "1", out
     assert lines.get("bench") == "1", out
     assert lines.get("uap") == "1", out  # the "Universal perturbations" chapter
+    assert lines.get("at") == "1", out  # the "Adversarial training" chapter
+
+
+def test_paper_profile_at_job_covers_the_paper():
+    """The paper profile's AT job: both data sets with every official fold, the six
+    classifiers at full width on the four representations and the published image size, and
+    the six attacks on every (classifier, representation) cell."""
+    from advlib.models.spectrogram import ARCHITECTURES, REPRESENTATIONS
+
+    at = load_profile("paper")["at"]
+    folds = {name: [f[0] for f in d["folds"]] for name, d in at["datasets"].items()}
+    assert sorted(folds["urbansound8k_at"]) == list(range(1, 11))
+    assert sorted(folds["esc50_at"]) == list(range(1, 6))
+    assert set(at["archs"]) == set(ARCHITECTURES) and set(at["representations"]) == set(
+        REPRESENTATIONS
+    )
+    assert all(k.get("width") == 1.0 for k in at["archs"].values())
+    assert at["archs"]["resnet56"]["depth"] == 56
+    assert at["frontend"]["image_size"] == [768, 1568] and at["frontend"]["tonnetz_rows"] == 540
+    assert {tuple(c) for c in at["attack_cells"]} == {
+        (a, r) for a in ARCHITECTURES for r in REPRESENTATIONS
+    }
+    assert set(at["attacks"]) == {"bim_a", "bim_b", "jsma", "deepfool", "cw_l2", "pia"}
+    assert at["attacks"]["pia"]["settings"]["steps"] == 500  # spec: NES, 500 iterations
+    assert at["cap"] == 3.0 and at["fgsm"]["alpha"] == 0.0

@@ -1,0 +1,891 @@
+"""The "Adversarial training" chapter: the AT paper's Tables I-III and Fig. 1, and PGD training.
+
+Paper: Alfonso Sallo et al., "Adversarially training for audio classifiers" (the AT paper; study
+spec rows AT-T1..T3, AT-F1). Six image classifiers (:mod:`advlib.models.spectrogram`) learn from
+2-D representations of environmental sounds (STFT, DWT, each optionally with the tonnetz
+appended); FGSM adversarial training (Eq. 14) is then attacked by BIM-a, BIM-b, JSMA, DeepFool,
+CW-L2 and the black-box NES attack ("PIA").
+
+**The representation domain.** As in the paper, models train on and attacks act on the images:
+:func:`representation_data` computes each clip's image once with the victim's differentiable
+front-end and the classifier alone is trained and attacked. The paper's spectrograms are PNG
+files that Foolbox saw in [0, 1]; ours are standardised per clip, so a *paper-scale* size is a
+size on the image rescaled to [0, 1] by the representation's range over the data set
+(``scale = max - min``): an L2 budget ``b`` in the paper's scale is ``b * scale`` on our images.
+The paper's images have 1568 x 768 (+540) pixels and ours far fewer, so equal paper-scale L2 is
+not equal per-pixel change; budgets are comparable between our models, not with the paper's.
+
+**The waveform domain** (the paper could not do this: its front-end was not differentiable):
+the same attacks on the whole victim (front-end + classifier) in the [-1, 1] waveform; paper
+scale is then the [0, 1] audio convention (``scale = 2``).
+
+**Fooling rate.** Every attack yields, per clip, whether it succeeded and the L2 size of its
+perturbation. Minimal-perturbation attacks (DeepFool, CW, JSMA) run once; budgeted ones (BIM,
+NES) run along an increasing grid of budgets on the clips not yet fooled (Foolbox's epsilon
+search, which the paper used), keeping each clip's first success. The success rate at budget
+``e`` is the share of attacked clips fooled with ``||delta||_2 <= e``
+(:func:`advlib.metrics.success_rate_curve`); the fooling AUC is its normalised area on
+``[0, cap]`` (:func:`advlib.metrics.fooling_auc`, cap 3 for Table II); ``eps_r`` (Eq. 15) is the
+ratio of the mean successful perturbation on the trained and on the original model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+from scipy.stats import wilcoxon
+from torch import nn
+
+from .attacks.registry import make_attack
+from .cache import Cache, canonical_json
+from .data.core import AudioSet
+from .metrics import epsilon_at_auc, fooling_auc, success_rate_curve
+from .models.registry import build_victim, victim_spec
+from .run import run_attack
+from .stats import holm, mcnemar_exact, two_proportion_z
+from .train import TrainConfig, predict_logits, train_classifier
+
+__all__ = [
+    "ATTACK_TITLES",
+    "SCALED_SETTINGS",
+    "CellFit",
+    "Images",
+    "RepresentationData",
+    "attack_cell",
+    "attack_one",
+    "auc_table",
+    "beside_paper",
+    "budget_grid",
+    "cell_knobs",
+    "eps_r_table",
+    "fit_cell",
+    "paper_order",
+    "plot_attacked_clip",
+    "plot_robust_curves",
+    "plot_success_curves",
+    "representation_data",
+    "robust_accuracy",
+    "significance_table",
+    "table_one",
+    "training_pair",
+    "with_keys",
+]
+
+#: The AT paper's six attacks in its order (Fig. 1, Table II), with their titles.
+ATTACK_TITLES = {
+    "bim_a": "BIM-a",
+    "bim_b": "BIM-b",
+    "jsma": "JSMA",
+    "deepfool": "DeepFool",
+    "cw_l2": "CW",
+    "pia": "PIA (NES)",
+}
+REP_TITLES = {
+    "stft": "STFT",
+    "dwt": "DWT",
+    "stft_tonnetz": "STFT+tonnetz",
+    "dwt_tonnetz": "DWT+tonnetz",
+}
+#: Waveform scale: the [-1, 1] waveform in the [0, 1] audio convention of the papers.
+WAVE_SCALE = 2.0
+
+
+def paper_order(names: Any) -> list[str]:
+    """``names`` in the AT paper's order of the attacks (Fig. 1), unknown names last."""
+    order = list(ATTACK_TITLES)
+    return sorted(names, key=lambda n: (order.index(n) if n in order else len(order), n))
+
+
+# --------------------------------------------------------------------------------------------
+# data: one image per clip
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Images:
+    """Labelled images ``x`` ``(N, 1, H, W)`` of one partition; trains like an AudioSet."""
+
+    x: torch.Tensor
+    y: torch.Tensor
+    n_classes: int
+
+    def __len__(self) -> int:
+        return int(self.x.shape[0])
+
+
+@dataclass(eq=False)
+class RepresentationData:
+    """A data set's clips as the images a victim's front-end computes.
+
+    ``bounds`` are the smallest and largest pixel over every partition (the box the attacks
+    keep to, as a PNG's [0, 1] for the paper), ``scale = bounds[1] - bounds[0]`` the size of one
+    paper-scale unit; ``waves`` the test waveforms for the waveform-domain attacks.
+    """
+
+    train: Images
+    valid: Images
+    test: Images
+    bounds: tuple[float, float]
+    waves: torch.Tensor
+    classes: tuple[str, ...]
+
+    @property
+    def scale(self) -> float:
+        return self.bounds[1] - self.bounds[0]
+
+
+@torch.no_grad()
+def _images(frontend: nn.Module, x: torch.Tensor, batch_size: int = 64) -> torch.Tensor:
+    frontend.eval()
+    return torch.cat([frontend(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
+
+
+def representation_data(frontend: nn.Module, data: AudioSet) -> RepresentationData:
+    """Compute every clip's image with ``frontend`` (no gradient), partition by ``data``'s split."""
+    parts = {}
+    for split in ("train", "valid", "test"):
+        p = data.part(split)
+        if len(p) == 0:
+            raise ValueError(f"{data.name}: the {split} partition is empty")
+        parts[split] = Images(_images(frontend, p.x), p.y, data.n_classes)
+    lo = min(float(p.x.min()) for p in parts.values())
+    hi = max(float(p.x.max()) for p in parts.values())
+    if not hi > lo:
+        raise ValueError(f"{data.name}: the representation is constant; nothing to learn")
+    return RepresentationData(
+        parts["train"], parts["valid"], parts["test"], (lo, hi), data.part("test").x, data.classes
+    )
+
+
+_REPS: dict[tuple[str, str], RepresentationData] = {}
+_ARCH_KNOBS = ("width", "depth")
+
+
+def _memo_representation(
+    frontend: nn.Module, data: AudioSet, knobs: Mapping[str, Any]
+) -> RepresentationData:
+    """:func:`representation_data`, kept in memory for the last few (data, front-end) pairs:
+    every classifier on one representation shares the images."""
+    key = (
+        data.identity(),
+        canonical_json({k: v for k, v in knobs.items() if k not in _ARCH_KNOBS}),
+    )
+    if key not in _REPS:
+        while len(_REPS) >= 8:
+            _REPS.pop(next(iter(_REPS)))
+        _REPS[key] = representation_data(frontend, data)
+    return _REPS[key]
+
+
+# --------------------------------------------------------------------------------------------
+# training: clean, FGSM (Eq. 14) and PGD
+# --------------------------------------------------------------------------------------------
+
+
+def _adversary(adv: Mapping[str, Any], scale: float, bounds: tuple[float, float], seed: int):
+    """The training attack of ``adv`` (``method`` fgsm or pgd, L-inf ``eps`` in paper scale)."""
+    eps = float(adv["eps"]) * scale
+    if adv["method"] == "fgsm":
+        return make_attack("fgsm", {"eps": eps, "bounds": bounds})
+    if adv["method"] == "pgd":
+        steps = int(adv.get("steps", 7))
+        settings = {
+            "eps": eps,
+            "steps": steps,
+            "step_size": float(adv.get("step_size", 2.5 / steps)) * eps,
+            "early_stop": False,
+            "bounds": bounds,
+        }
+        return make_attack("pgd", settings, seed=seed)
+    raise ValueError(f"adversarial training method must be 'fgsm' or 'pgd', got {adv['method']!r}")
+
+
+def _monitor(
+    images: Images, mon: Mapping[str, Any], scale: float, bounds: tuple[float, float], seed: int
+):
+    """Per-epoch robust accuracy on the first ``n`` validation images under FGSM and PGD at
+    L-inf ``eps`` (paper scale): FGSM high while PGD collapses is catastrophic overfitting."""
+    unknown = set(mon) - {"n", "eps", "steps"}
+    if unknown:
+        raise ValueError(f"unknown monitor setting(s) {sorted(unknown)}; known: n, eps, steps")
+    n = int(mon.get("n", 64))
+    x, y = images.x[:n], images.y[:n]
+    attacks = {
+        "valid_fgsm_acc": _adversary({"method": "fgsm", "eps": mon["eps"]}, scale, bounds, seed),
+        "valid_pgd_acc": _adversary(
+            {"method": "pgd", "eps": mon["eps"], "steps": mon.get("steps", 10)},
+            scale,
+            bounds,
+            seed,
+        ),
+    }
+
+    def monitor(model: nn.Module) -> dict[str, float]:
+        model.eval()
+        out = {}
+        for key, attack in attacks.items():
+            x_adv = attack(model, x, y)
+            out[key] = float((predict_logits(model, x_adv).argmax(1) == y).float().mean())
+        return out
+
+    return monitor
+
+
+@dataclass
+class CellFit:
+    """One trained classifier of the study: an architecture on a representation, clean or
+    adversarially trained, with its images and training record."""
+
+    arch: str
+    representation: str
+    kind: str
+    classifier: nn.Module
+    frontend: nn.Module
+    data: RepresentationData
+    history: list[dict[str, float]]
+    best_epoch: int
+    valid_acc: float
+    test_acc: float
+    seconds: float
+    cache_key: str
+    cached: bool
+    adversarial: dict[str, Any] | None = None
+    original: CellFit | None = field(default=None, repr=False)
+
+    @property
+    def victim(self) -> nn.Module:
+        """Front-end + classifier: the waveform model."""
+        return nn.Sequential(self.frontend, self.classifier).eval()
+
+
+def _test_acc(model: nn.Module, images: Images) -> float:
+    return float((predict_logits(model, images.x).argmax(1) == images.y).float().mean())
+
+
+def fit_cell(
+    cache: Cache,
+    data: AudioSet,
+    arch: str,
+    *,
+    knobs: Mapping[str, Any] | None = None,
+    train: Mapping[str, Any] | None = None,
+    adversarial: Mapping[str, Any] | None = None,
+    seed: int = 0,
+    progress: bool = True,
+    _rep: RepresentationData | None = None,
+) -> CellFit:
+    """Train ``arch`` on ``data``'s images (``knobs`` include ``representation``), cached.
+
+    ``train`` updates the paper recipe (:data:`advlib.models.registry.AT_RECIPE`). Without
+    ``adversarial`` this is the original model (Table I). With it, the original model is
+    fitted first and then adversarially trained: ``method`` (``fgsm``, the paper's, or
+    ``pgd``), ``eps`` (L-inf, paper scale), ``alpha`` (Eq. 14; 0 replaces clean examples),
+    ``epochs`` and ``lr`` (overriding ``train``), ``init`` (``original``: fine-tune the original
+    weights, the paper's fine-tuning; ``scratch``: new weights), ``steps`` (PGD), and
+    ``monitor`` (``{n, eps, steps}``: robust validation accuracy per epoch).
+    """
+    if arch not in ("googlenet", "alexnet", "resnet18", "resnet34", "resnet56", "vgg16"):
+        victim_spec(arch)  # unknown names raise with the list
+        raise ValueError(f"victim {arch!r} is not one of the AT paper's image classifiers")
+    knobs = dict(knobs or {})
+    knobs.setdefault("sample_rate", data.sample_rate)
+    spec = victim_spec(arch)
+    config = TrainConfig.from_dict({**spec.recipe, **dict(train or {}), "seed": seed})
+
+    def build() -> nn.Module:
+        torch.manual_seed(seed)
+        return build_victim(arch, data.n_classes, data.length, **knobs)
+
+    victim = build()
+    rep = _rep if _rep is not None else _memo_representation(victim[0], data, knobs)
+    original = None
+    kind = "original"
+    adv: dict[str, Any] | None = None
+    if adversarial is not None:
+        adv = {"alpha": 0.0, "init": "original", **dict(adversarial)}
+        unknown = set(adv) - {"method", "eps", "alpha", "epochs", "lr", "init", "steps",
+                              "step_size", "monitor"}  # fmt: skip
+        if unknown:
+            raise ValueError(f"unknown adversarial training setting(s) {sorted(unknown)}")
+        if not 0 < float(adv["eps"]) <= 1:
+            raise ValueError(f"adversarial eps must be in (0, 1] (paper scale), got {adv['eps']}")
+        if adv["init"] not in ("original", "scratch"):
+            raise ValueError(f"init must be 'original' or 'scratch', got {adv['init']!r}")
+        if adv.get("method") not in ("fgsm", "pgd"):
+            raise ValueError(f"method must be 'fgsm' or 'pgd', got {adv.get('method')!r}")
+        if not 0.0 <= float(adv["alpha"]) <= 1.0:
+            raise ValueError(f"alpha must be in [0, 1], got {adv['alpha']}")
+        kind = adv["method"]
+        original = fit_cell(
+            cache, data, arch, knobs=knobs, train=train, seed=seed, progress=progress, _rep=rep
+        )
+        over = {k: adv[k] for k in ("epochs", "lr") if k in adv}
+        config = TrainConfig.from_dict({**config.to_dict(), **over})
+    params = {
+        "arch": arch,
+        "knobs": knobs,
+        "config": config.to_dict(),
+        "data": data.identity(),
+        "adversarial": adv,
+        "original": None if original is None else original.cache_key,
+    }
+
+    def compute() -> dict[str, Any]:
+        model = build()[1]
+        kwargs: dict[str, Any] = {}
+        if adv is not None:
+            if adv["init"] == "original":
+                assert original is not None
+                model.load_state_dict(original.classifier.state_dict())
+            kwargs["adversary"] = _adversary(adv, rep.scale, rep.bounds, seed)
+            kwargs["alpha"] = float(adv["alpha"])
+            if adv.get("monitor"):
+                kwargs["monitor"] = _monitor(rep.valid, adv["monitor"], rep.scale, rep.bounds, seed)
+        res = train_classifier(
+            model, rep.train, rep.valid, config, progress=progress, desc=f"{arch} {kind}", **kwargs
+        )
+        return {
+            "weights": res.state_dict,
+            "record": {
+                "history": res.history,
+                "best_epoch": res.best_epoch,
+                "valid_acc": res.best_valid_acc,
+                "seconds": res.seconds,
+            },
+        }
+
+    payload, event = cache.fetch("at_classifier", params, compute)
+    classifier = victim[1]
+    classifier.load_state_dict(payload["weights"])
+    classifier.eval()
+    rec = payload["record"]
+    return CellFit(
+        arch=arch,
+        representation=knobs.get("representation", "dwt_tonnetz"),
+        kind=kind,
+        classifier=classifier,
+        frontend=victim[0].eval(),
+        data=rep,
+        history=rec["history"],
+        best_epoch=rec["best_epoch"],
+        valid_acc=rec["valid_acc"],
+        test_acc=_test_acc(classifier, rep.test),
+        seconds=rec["seconds"],
+        cache_key=event.key,
+        cached=event.hit,
+        adversarial=adv,
+        original=original,
+    )
+
+
+def table_one(fits: Sequence[CellFit]) -> pd.DataFrame:
+    """Table I: clean test accuracy (%) of each original model and the drop (points) after
+    adversarial training, one row per (fold, representation, arch, kind) pair of fits."""
+    rows = []
+    for f in fits:
+        if f.original is None:
+            continue
+        rows.append(
+            {
+                "representation": f.representation,
+                "arch": f.arch,
+                "kind": f.kind,
+                "accuracy": 100 * f.original.test_acc,
+                "trained accuracy": 100 * f.test_acc,
+                "drop": 100 * (f.original.test_acc - f.test_acc),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------------------------
+# attacks: per clip, success and the perturbation's size
+# --------------------------------------------------------------------------------------------
+
+
+def _targets(y: torch.Tensor, n_classes: int, seed: int) -> torch.Tensor:
+    """A random wrong label per clip (the paper's targeted attacks), seeded."""
+    g = torch.Generator().manual_seed(seed)
+    shift = torch.randint(1, n_classes, y.shape, generator=g)
+    return (y + shift) % n_classes
+
+
+def attack_cell(
+    cache: Cache,
+    fit: CellFit,
+    attacks: Mapping[str, Mapping[str, Any]],
+    *,
+    domain: str = "representation",
+    n: int | None = None,
+    batch_size: int | None = None,
+    seed: int = 0,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Run each attack of ``attacks`` on the first ``n`` test clips of ``fit``, cached.
+
+    ``attacks`` maps a name (:data:`ATTACK_TITLES`) to ``{attack, settings, targeted,
+    budgets}``: ``attack`` the library name, ``settings`` its keyword settings, ``targeted``
+    (random wrong labels, seeded), and for budgeted attacks ``budgets``, the paper-scale grid
+    (the attack's own norm: L2 for BIM, L-inf for NES) swept upwards on the clips not yet
+    fooled, and optionally ``step_fraction`` (the step size as a share of the budget). Sizes
+    among the settings (:data:`SCALED_SETTINGS`: ``eps``, ``step_size``, ``sigma``, ``theta``)
+    are in paper scale too. ``domain``: ``"representation"`` (the classifier on the images)
+    or ``"waveform"`` (front-end + classifier on the waveforms).
+
+    A targeted attack on a clip the model already assigns to its target succeeds with a zero
+    perturbation (it is fooled at budget 0), as Foolbox's epsilon search reports it.
+
+    Returns one row per (attack, clip): ``attack``, ``clip``, ``label``, ``target``,
+    ``attacked``, ``success``, ``l2`` and ``linf`` (paper scale; NaN where not fooled),
+    ``budget`` (the sweep's budget that fooled it) and ``seconds``.
+    """
+    if domain == "representation":
+        model, x, scale = fit.classifier, fit.data.test.x, fit.data.scale
+        bounds = fit.data.bounds
+    elif domain == "waveform":
+        model, x, scale, bounds = fit.victim, fit.data.waves, WAVE_SCALE, (-1.0, 1.0)
+    else:
+        raise ValueError(f"domain must be 'representation' or 'waveform', got {domain!r}")
+    y = fit.data.test.y
+    if n is not None:
+        x, y = x[:n], y[:n]
+    tables = []
+    for name, cfg in attacks.items():
+        params = {"fit": fit.cache_key, "domain": domain, "attack": dict(cfg), "n": len(x),
+                  "seed": seed, "bounds": list(bounds)}  # fmt: skip
+
+        def compute(name: str = name, cfg: Mapping[str, Any] = cfg) -> dict[str, Any]:
+            return {"table": _run_one(model, x, y, cfg, scale, bounds, batch_size, seed,
+                                      fit.data.test.n_classes, progress, name)}  # fmt: skip
+
+        table, _ = cache.fetch("at_attack", params, compute)
+        t = table["table"].copy()
+        t.insert(0, "attack", name)
+        tables.append(t)
+    return pd.concat(tables, ignore_index=True)
+
+
+#: Attack settings given in paper scale (sizes on the [0, 1] image), multiplied by ``scale``.
+SCALED_SETTINGS = ("eps", "step_size", "sigma", "theta")
+
+
+def _scaled_settings(cfg: Mapping[str, Any], scale: float, bounds) -> dict[str, Any]:
+    s = dict(cfg.get("settings", {}))
+    for k in SCALED_SETTINGS:
+        if k in s:
+            s[k] = float(s[k]) * scale
+    return {**s, "bounds": bounds}
+
+
+def _run_one(model, x, y, cfg, scale, bounds, batch_size, seed, n_classes, progress, name):
+    settings = _scaled_settings(cfg, scale, bounds)
+    targets = _targets(y, n_classes, seed) if cfg.get("targeted", False) else None
+    n = len(x)
+    success = np.zeros(n, dtype=bool)
+    l2 = np.full(n, np.nan)
+    linf = np.full(n, np.nan)
+    budget = np.full(n, np.nan)
+    seconds = np.zeros(n)
+    attacked = np.zeros(n, dtype=bool)
+    budgets = cfg.get("budgets")
+    sweep = [None] if not budgets else [float(b) for b in budgets]
+    todo = torch.arange(n)
+    for b in sweep:
+        if len(todo) == 0:
+            break
+        s = dict(settings)
+        if b is not None:
+            s["eps"] = b * scale
+            if "step_fraction" in cfg:  # a step relative to the budget (NES's learning rate)
+                s["step_size"] = float(cfg["step_fraction"]) * b * scale
+        attack = make_attack(cfg["attack"], s, seed=seed)
+        run = run_attack(
+            model,
+            x[todo],
+            y[todo],
+            attack,
+            targets=None if targets is None else targets[todo],
+            batch_size=batch_size,
+            progress=progress,
+            desc=f"{name}" + ("" if b is None else f" {b:g}"),
+        )
+        t = run.table
+        idx = todo.numpy()
+        attacked[idx] |= t["attacked"].to_numpy()
+        seconds[idx] += t["seconds"].to_numpy()
+        ok = t["success"].to_numpy()
+        win = idx[ok]
+        success[win] = True
+        l2[win] = t["l2"].to_numpy()[ok] / scale
+        linf[win] = t["linf"].to_numpy()[ok] / scale
+        budget[win] = np.nan if b is None else b
+        todo = todo[torch.as_tensor(~ok & t["attacked"].to_numpy())]
+    return pd.DataFrame(
+        {
+            "clip": np.arange(n),
+            "label": y.numpy(),
+            "target": -1 if targets is None else targets.numpy(),
+            "attacked": attacked,
+            "success": success,
+            "l2": l2,
+            "linf": linf,
+            "budget": budget,
+            "seconds": seconds,
+        }
+    )
+
+
+def _curve_auc(t: pd.DataFrame, grid: np.ndarray) -> tuple[np.ndarray, float]:
+    a = t[t["attacked"]]
+    if len(a) == 0:
+        return np.full(len(grid), np.nan), float("nan")
+    rates = success_rate_curve(a["l2"].fillna(0.0), grid, a["success"])
+    return rates, fooling_auc(grid, rates)
+
+
+def budget_grid(cap: float, points: int = 31) -> np.ndarray:
+    """``points`` budgets from 0 to ``cap`` (paper scale), for the AUC's integral."""
+    if not cap > 0:
+        raise ValueError(f"cap must be positive, got {cap}")
+    return np.linspace(0.0, float(cap), int(points))
+
+
+def auc_table(results: pd.DataFrame, cap: float) -> pd.DataFrame:
+    """Fooling AUC on ``[0, cap]`` per (everything but clip) group of ``results``.
+
+    ``results`` holds :func:`attack_cell` rows with extra key columns (``representation``,
+    ``arch``, ``kind``, ``domain``, ...). Adds ``rate_at_cap`` (the success rate at ``cap``),
+    ``n`` (attacked clips), ``mean_l2`` (mean successful perturbation, all successes).
+    """
+    keys = [c for c in results.columns if c in _KEYS]
+    grid = budget_grid(cap)
+    rows = []
+    for key, t in results.groupby(keys, sort=False):
+        rates, auc = _curve_auc(t, grid)
+        a = t[t["attacked"]]
+        rows.append(
+            {
+                **dict(zip(keys, key, strict=True)),
+                "auc": auc,
+                "rate_at_cap": rates[-1],
+                "n": len(a),
+                "mean_l2": float(a.loc[a["success"], "l2"].mean()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+_KEYS = ("dataset", "fold", "representation", "arch", "kind", "domain", "attack")
+
+
+def eps_r_table(
+    results: pd.DataFrame, *, threshold: float = 0.9, reach: float = 20.0, points: int = 801
+) -> pd.DataFrame:
+    """Table III: ``eps_r`` (Eq. 15) per (cell, attack) of ``results`` (``kind`` column:
+    ``original`` and an adversarially trained kind).
+
+    For each model the mean L2 of the successful perturbations (``eps_o``, ``eps_a``) and
+    ``eps_auc``, the smallest cap at which the fooling AUC on ``[0, cap]`` passes ``threshold``
+    (:func:`advlib.metrics.epsilon_at_auc` on ``points`` budgets up to ``reach`` times the
+    largest perturbation found; inf if it never does: the attack failed on more than about
+    ``1 - threshold`` of the clips). ``eps_r = eps_a / eps_o``; ``both_auc`` says whether both
+    models reached AUC > ``threshold``, as the paper requires.
+    """
+    keys = [c for c in results.columns if c in _KEYS and c != "kind"]
+    rows = []
+    for key, t in results.groupby(keys, sort=False):
+        kinds = [k for k in t["kind"].unique() if k != "original"]
+        if "original" not in set(t["kind"]) or not kinds:
+            continue
+        top = float(np.nanmax(t["l2"])) if t["success"].any() else 1.0
+        grid = np.linspace(0.0, max(top, 1e-6) * reach, points)
+        out = {}
+        for kind, g in t.groupby("kind"):
+            a = g[g["attacked"]]
+            if len(a) == 0:  # nothing to attack (untargeted, every clip misclassified)
+                out[kind] = (float("nan"), float("inf"))
+                continue
+            rates = success_rate_curve(a["l2"].fillna(0.0), grid, a["success"])
+            out[kind] = (
+                float(a.loc[a["success"], "l2"].mean()),
+                epsilon_at_auc(grid, rates, threshold),
+            )
+        for kind in kinds:
+            (ea, aa), (eo, ao) = out[kind], out["original"]
+            rows.append(
+                {
+                    **dict(zip(keys, key, strict=True)),
+                    "kind": kind,
+                    "eps_o": eo,
+                    "eps_a": ea,
+                    "eps_r": ea / eo if eo > 0 else float("nan"),  # NaN when either is
+                    "eps_auc_o": ao,
+                    "eps_auc_a": aa,
+                    "both_auc": bool(np.isfinite(ao) and np.isfinite(aa)),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def significance_table(results: pd.DataFrame, cap: float, alpha: float = 0.05) -> pd.DataFrame:
+    """Original against adversarially trained, per (cell, attack): success within ``cap``.
+
+    Only clips attacked on both models count (paired). Two-proportion Z (the UAP paper's test,
+    which ignores the pairing; ``alternative="less"`` with the trained model as the lower) and
+    the exact McNemar test (paired, the right one), Holm-adjusted over the table's rows. When
+    both rates reach 1 the difference is in the sizes: the one-sided Wilcoxon signed-rank test
+    of the L2 on the trained model against the original, over clips fooled on both (NaN below
+    five such clips).
+    """
+    keys = [c for c in results.columns if c in _KEYS and c != "kind"]
+    rows = []
+    for key, t in results.groupby(keys, sort=False):
+        kinds = [k for k in t["kind"].unique() if k != "original"]
+        for kind in kinds:
+            o = t[t["kind"] == "original"].set_index("clip")
+            a = t[t["kind"] == kind].set_index("clip")
+            both = o.index[o["attacked"] & a.reindex(o.index)["attacked"].fillna(False)]
+            if len(both) == 0:
+                continue
+            so = (o.loc[both, "success"] & (o.loc[both, "l2"] <= cap)).to_numpy()
+            sa = (a.loc[both, "success"] & (a.loc[both, "l2"] <= cap)).to_numpy()
+            z = two_proportion_z(int(sa.sum()), int(so.sum()), len(both))
+            mc = mcnemar_exact(sa, so)
+            # sizes: clips fooled on both models, trained against original (paired)
+            fo = (o.loc[both, "success"] & a.loc[both, "success"]).to_numpy()
+            lo_, la_ = o.loc[both, "l2"].to_numpy()[fo], a.loc[both, "l2"].to_numpy()[fo]
+            p_size = (
+                float(wilcoxon(la_, lo_, alternative="greater").pvalue)
+                if fo.sum() >= 5 and np.any(la_ != lo_)
+                else float("nan")
+            )
+            rows.append(
+                {
+                    **dict(zip(keys, key, strict=True)),
+                    "kind": kind,
+                    "n": len(both),
+                    "rate original": so.mean(),
+                    "rate trained": sa.mean(),
+                    "z": z.z,
+                    "p (Z, one-sided)": z.p_value,
+                    "p (McNemar)": mc.p_value,
+                    "both fooled": int(fo.sum()),
+                    "median l2 ratio": float(np.median(la_ / lo_)) if fo.any() else float("nan"),
+                    "p (Wilcoxon, larger l2)": p_size,
+                }
+            )
+    df = pd.DataFrame(rows)
+    if len(df):
+        h = holm(df["p (McNemar)"].to_numpy(), alpha)
+        df["p Holm"] = h.p_adjusted
+        df["reject"] = h.reject
+    return df
+
+
+def robust_accuracy(
+    cache: Cache,
+    fit: CellFit,
+    eps: float,
+    *,
+    steps: int = 20,
+    n: int | None = None,
+    seed: int = 0,
+    progress: bool = True,
+) -> float:
+    """Test accuracy under untargeted L-inf PGD at ``eps`` (paper scale), in the representation."""
+    cfg = {"attack": "pgd", "settings": {"eps": eps * fit.data.scale, "steps": steps}}
+    params = {"fit": fit.cache_key, "robust": cfg, "n": n, "seed": seed}
+
+    def compute() -> dict[str, Any]:
+        x, y = fit.data.test.x, fit.data.test.y
+        if n is not None:
+            x, y = x[:n], y[:n]
+        attack = make_attack("pgd", {**cfg["settings"], "bounds": fit.data.bounds}, seed=seed)
+        run = run_attack(fit.classifier, x, y, attack, progress=progress, desc="pgd robust")
+        return {"acc": float((run.table["adv_pred"] == run.table["label"]).mean())}
+
+    payload, _ = cache.fetch("at_robust", params, compute)
+    return float(payload["acc"])
+
+
+# --------------------------------------------------------------------------------------------
+# paper numbers and figures
+# --------------------------------------------------------------------------------------------
+
+
+def beside_paper(ours: pd.DataFrame, paper: pd.DataFrame, *, artefact: str, metric: str,
+                 column: str, dataset: str | None = None) -> pd.DataFrame:  # fmt: skip
+    """Our ``column`` per (representation, arch) beside the paper's ``metric`` of ``artefact``.
+
+    The paper's rows of every data set it has (``dataset`` picks one) become columns
+    ``paper <dataset>``; representations and archs that we did not run are left out.
+    """
+    pub = paper[(paper["artefact"] == artefact) & (paper["metric"] == metric)]
+    if dataset is not None:
+        pub = pub[pub["dataset"] == dataset]
+    ours = ours.groupby(["representation", "arch"], sort=False)[column].mean().rename("ours")
+    out = ours.reset_index()
+    for ds, g in pub.groupby("dataset"):
+        m = g.set_index(["representation", "victim"])["value"]
+        pairs = zip(out["representation"], out["arch"], strict=True)
+        out[f"paper {ds}"] = [m.get(pair, np.nan) for pair in pairs]
+    return out
+
+
+def plot_success_curves(results: pd.DataFrame, cap: float, *, title: str = "") -> plt.Figure:
+    """Success rate against budget (paper scale) per attack, original (solid) and trained
+    (dashed), on ``[0, 2 cap]`` with the cap marked."""
+    grid = budget_grid(2 * cap, 61)
+    attacks = paper_order(dict.fromkeys(results["attack"]))
+    fig, ax = plt.subplots(figsize=(7, 4))
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, name in enumerate(attacks):
+        for kind, g in results[results["attack"] == name].groupby("kind"):
+            rates, _ = _curve_auc(g, grid)
+            ax.plot(grid, rates, color=colors[i % len(colors)],
+                    ls="-" if kind == "original" else "--",
+                    label=f"{ATTACK_TITLES.get(name, name)} ({kind})")  # fmt: skip
+    ax.axvline(cap, color="grey", lw=0.8)
+    ax.set_xscale("symlog", linthresh=cap / 100)
+    ax.set_xlabel("L2 budget (paper scale; linear below cap / 100, log above)")
+    ax.set_ylabel("success rate")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_title(title)
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+def attack_one(
+    cache: Cache,
+    fit: CellFit,
+    cfg: Mapping[str, Any],
+    clip: int,
+    *,
+    domain: str = "representation",
+    seed: int = 0,
+) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """One test clip attacked as :func:`attack_cell` attacks it (same target, the budget sweep
+    stopped at the first success), returning ``(x, x_adv, adversarial prediction)``, cached.
+    ``x`` is the image or, for ``domain="waveform"``, the waveform (then audible)."""
+    if domain == "representation":
+        model, xs, scale, bounds = fit.classifier, fit.data.test.x, fit.data.scale, fit.data.bounds
+    elif domain == "waveform":
+        model, xs, scale, bounds = fit.victim, fit.data.waves, WAVE_SCALE, (-1.0, 1.0)
+    else:
+        raise ValueError(f"domain must be 'representation' or 'waveform', got {domain!r}")
+    if not 0 <= clip < len(xs):
+        raise ValueError(f"clip {clip} out of range for {len(xs)} test clips")
+    x, y = xs[clip : clip + 1], fit.data.test.y[clip : clip + 1]
+    targets = _targets(fit.data.test.y, fit.data.test.n_classes, seed)[clip : clip + 1]
+    params = {"fit": fit.cache_key, "one": dict(cfg), "clip": clip, "domain": domain, "seed": seed}
+
+    def compute() -> dict[str, Any]:
+        settings = _scaled_settings(cfg, scale, bounds)
+        run = None
+        for b in [float(v) for v in cfg.get("budgets") or []] or [None]:
+            s = dict(settings)
+            if b is not None:
+                s["eps"] = b * scale
+                if "step_fraction" in cfg:
+                    s["step_size"] = float(cfg["step_fraction"]) * b * scale
+            run = run_attack(model, x, y, make_attack(cfg["attack"], s, seed=seed),
+                             targets=targets if cfg.get("targeted") else None,
+                             skip_misclassified=False, progress=False)  # fmt: skip
+            if bool(run.table["success"].iloc[0]):
+                break
+        assert run is not None
+        return {"x_adv": run.x_adv, "pred": int(run.table["adv_pred"].iloc[0])}
+
+    payload, _ = cache.fetch("at_one", params, compute)
+    return x, payload["x_adv"], int(payload["pred"])
+
+
+def plot_attacked_clip(
+    cache: Cache,
+    fit: CellFit,
+    attacks: Mapping[str, Mapping[str, Any]],
+    clip: int,
+    *,
+    seed: int = 0,
+) -> plt.Figure:
+    """AT paper Fig. 1: one clip's image under each attack (top) and the perturbation (bottom),
+    its L2 size (paper scale) below (:func:`attack_one`: the smallest budget of the sweep that
+    fools it; untargeted for DeepFool, the clip's seeded wrong target otherwise)."""
+    names = paper_order(attacks)
+    fig, axes = plt.subplots(2, len(names) + 1, figsize=(2.0 * (len(names) + 1), 4.4))
+    lo, hi = fit.data.bounds
+    x = fit.data.test.x[clip : clip + 1]
+    axes[0, 0].imshow(x[0, 0].numpy(), origin="lower", aspect="auto", vmin=lo, vmax=hi)
+    label = fit.data.classes[int(fit.data.test.y[clip])]
+    axes[0, 0].set_title(f"original\n{label}", fontsize=8)
+    axes[1, 0].axis("off")
+    for j, name in enumerate(names, start=1):
+        _, xa, pred = attack_one(cache, fit, attacks[name], clip, seed=seed)
+        d = (xa - x)[0, 0].numpy()
+        axes[0, j].imshow(xa[0, 0].numpy(), origin="lower", aspect="auto", vmin=lo, vmax=hi)
+        title = f"{ATTACK_TITLES.get(name, name)}\n-> {fit.data.classes[pred]}"
+        axes[0, j].set_title(title, fontsize=8)
+        m = float(np.abs(d).max()) or 1.0
+        axes[1, j].imshow(d, origin="lower", aspect="auto", cmap="coolwarm", vmin=-m, vmax=m)
+        axes[1, j].set_title(f"||d||2 = {np.linalg.norm(d) / fit.data.scale:.3f}", fontsize=8)
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    return fig
+
+
+def plot_robust_curves(fits: Mapping[str, CellFit], *, title: str = "") -> plt.Figure:
+    """Per-epoch clean and robust (FGSM, PGD) validation accuracy of adversarial trainings:
+    catastrophic overfitting shows as PGD accuracy collapsing while FGSM accuracy climbs."""
+    fig, axes = plt.subplots(1, len(fits), figsize=(4.2 * len(fits), 3.4), squeeze=False)
+    for ax, (label, f) in zip(axes[0], fits.items(), strict=True):
+        h = pd.DataFrame(f.history)
+        for col, name in (("valid_acc", "clean"), ("valid_fgsm_acc", "FGSM"),
+                          ("valid_pgd_acc", "PGD")):  # fmt: skip
+            if col in h:
+                ax.plot(h["epoch"], h[col], marker=".", label=name)
+        ax.axvline(f.best_epoch, color="grey", lw=0.8, ls=":")
+        ax.set_title(label, fontsize=9)
+        ax.set_xlabel("epoch")
+        ax.set_ylim(-0.02, 1.02)
+    axes[0, 0].set_ylabel("validation accuracy")
+    axes[0, 0].legend(fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# the profile's ``at`` section
+# --------------------------------------------------------------------------------------------
+
+
+def cell_knobs(at: Mapping[str, Any], arch: str, representation: str) -> dict[str, Any]:
+    """The knobs of ``arch`` on ``representation``: the section's shared front-end knobs,
+    updated by the arch's own."""
+    return {**(at.get("frontend") or {}), **(at["archs"][arch] or {}),
+            "representation": representation}  # fmt: skip
+
+
+def training_pair(at: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """FGSM and PGD adversarial training at the ``pgd`` section's budget (beyond the paper):
+    the same ``eps``, epochs, start and monitor, PGD with its ``steps``."""
+    p = {k: v for k, v in at["pgd"].items() if k not in ("cell", "robust_steps")}
+    fgsm = {k: v for k, v in p.items() if k not in ("steps", "step_size")}
+    return {"fgsm": {**fgsm, "method": "fgsm"}, "pgd": {**p, "method": "pgd"}}
+
+
+def with_keys(table: pd.DataFrame, **keys: Any) -> pd.DataFrame:
+    """``table`` with constant key columns (``fold``, ``arch``, ``kind``, ...) put first."""
+    t = table.copy()
+    for i, (k, v) in enumerate(keys.items()):
+        t.insert(i, k, v)
+    return t
