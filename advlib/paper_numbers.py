@@ -7,7 +7,12 @@ perturbations", arXiv:1908.03173) that is Tables 1-10 and the single-sample targ
 Sec. 4.1; Table 11 is left out (mangled by the text extraction). For the AT paper (Alfonso
 Sallo et al., "Adversarially training for audio classifiers", ICPR 2021) it is Tables I-III:
 clean accuracy and its drop after adversarial training, the average fooling AUC of the
-adversarially trained models, and the perturbation ratio eps_r.
+adversarially trained models, and the perturbation ratio eps_r. For the GAN paper (Wang et al.,
+"Targeted speech adversarial example generation with generative adversarial network", IEEE
+Access 2020, SpeechAdvGan) it is Table 1 (success rate, SNR and time per example of the GAN
+against Alzantot et al.'s genetic algorithm and SirenAttack's PSO), Table 2 (SNR and PESQ per
+target class) and the results stated in the text of Sec. V-B (per-target and per-source success
+rates, error-rate statistics of Fig. 6) and Sec. V-D (the ablation's maximum success rates).
 
 Each paper has its own columns and allowed values, a :class:`PaperSchema` in :data:`SCHEMAS`;
 :data:`COLUMNS`, :data:`METRICS`, :data:`SCENARIOS` and :data:`SPLITS` are the UAP paper's.
@@ -20,6 +25,10 @@ Each paper has its own columns and allowed values, a :class:`PaperSchema` in :da
 >>> paper_values(at, artefact="Table I", dataset="urbansound8k", representation="dwt_tonnetz",
 ...              victim="resnet56", metric="accuracy")["value"].item()  # doctest: +SKIP
 91.36
+>>> gan = load_paper_numbers("GAN")  # doctest: +SKIP
+>>> paper_values(gan, artefact="Table 1", dataset="speech_commands", method="gan",
+...              metric="success_rate")["value"].item()  # doctest: +SKIP
+92.33
 """
 
 from __future__ import annotations
@@ -36,6 +45,8 @@ from . import paths
 
 __all__ = [
     "COLUMNS",
+    "GAN_GTZAN_GENRES",
+    "GAN_SPEECH_COMMANDS",
     "METRICS",
     "SCENARIOS",
     "SCHEMAS",
@@ -70,6 +81,44 @@ SCENARIOS: frozenset[str] = frozenset({"targeted", "untargeted"})
 SPLITS: frozenset[str] = frozenset({"train", "test", ""})
 _METHODS: frozenset[str] = frozenset({"iterative", "penalty", ""})
 _REQUIRED: tuple[str, ...] = ("paper", "artefact", "table_row", "victim", "scenario", "metric")
+#: The GAN paper's ten Speech Commands words (Sec. V-A), in its order.
+GAN_SPEECH_COMMANDS: tuple[str, ...] = (
+    "yes",
+    "no",
+    "up",
+    "down",
+    "left",
+    "right",
+    "on",
+    "off",
+    "stop",
+    "go",
+)
+#: The GAN paper's ten GTZAN genres (Sec. V-A), in its order.
+GAN_GTZAN_GENRES: tuple[str, ...] = (
+    "blues",
+    "classical",
+    "country",
+    "disco",
+    "hiphop",
+    "jazz",
+    "metal",
+    "pop",
+    "reggae",
+    "rock",
+)
+_GAN_COLUMNS: tuple[str, ...] = (
+    "paper",
+    "artefact",
+    "table_row",
+    "dataset",
+    "victim",
+    "method",
+    "target",
+    "metric",
+    "value",
+    "note",
+)
 
 
 @dataclass(frozen=True)
@@ -112,7 +161,16 @@ class PaperSchema:
 #: ``representation`` and ``victim`` (our registry names) say which classifier a number is
 #: about; ``metric`` is ``accuracy`` (clean test accuracy, %), ``accuracy_drop`` (its drop after
 #: adversarial training, percentage points), ``fooling_auc`` (average AUC %, Table II) or
-#: ``eps_r`` (perturbation ratio, Table III). Every column but ``note`` is required.
+#: ``eps_r`` (perturbation ratio, Table III). Every column but ``note`` is required. ``"GAN"``:
+#: Wang et al., "Targeted speech adversarial example generation with generative adversarial
+#: network" (SpeechAdvGan), Tables 1-2 and Sec. V-B / V-D: ``dataset`` (``speech_commands``,
+#: ``gtzan``), ``victim`` (``wrn28_10``, ``samplecnn``: the paper's WideResNet and SampleCNN),
+#: ``method`` (``gan``, ``genetic``: Alzantot et al., ``pso``: SirenAttack), ``target`` (a class
+#: of :data:`GAN_SPEECH_COMMANDS` / :data:`GAN_GTZAN_GENRES`, empty for a value over targets) and
+#: ``metric``: ``success_rate`` (%), ``snr_db`` (dB), ``seconds`` (per adversarial example),
+#: ``pesq`` (PESQ score), ``error_rate`` (Fig. 6's attack error rate, 100 - success rate, %) and
+#: ``error_rate_std`` (its standard deviation over source-target pairs, percentage points).
+#: Every column but ``target`` and ``note`` is required.
 SCHEMAS: dict[str, PaperSchema] = {
     "UAP": PaperSchema(
         columns=COLUMNS,
@@ -148,6 +206,19 @@ SCHEMAS: dict[str, PaperSchema] = {
                 {"googlenet", "alexnet", "resnet18", "resnet34", "resnet56", "vgg16"}
             ),
             "metric": frozenset({"accuracy", "accuracy_drop", "fooling_auc", "eps_r"}),
+        },
+    ),
+    "GAN": PaperSchema(
+        columns=_GAN_COLUMNS,
+        required=tuple(c for c in _GAN_COLUMNS if c not in ("target", "note")),
+        allowed={
+            "dataset": frozenset({"speech_commands", "gtzan"}),
+            "victim": frozenset({"wrn28_10", "samplecnn"}),
+            "method": frozenset({"gan", "genetic", "pso"}),
+            "target": frozenset({*GAN_SPEECH_COMMANDS, *GAN_GTZAN_GENRES, ""}),
+            "metric": frozenset(
+                {"success_rate", "snr_db", "seconds", "pesq", "error_rate", "error_rate_std"}
+            ),
         },
     ),
 }
@@ -193,7 +264,9 @@ def load_paper_numbers(paper: str = "UAP", path: str | Path | None = None) -> pd
         ``data/papers/<paper lowercase>.csv``. ``"UAP"``: Abdoli et al., "Universal adversarial
         audio perturbations", Tables 1-10 and the single-sample targeted means of Sec. 4.1.
         ``"AT"``: Alfonso Sallo et al., "Adversarially training for audio classifiers",
-        Tables I-III (see ``data/papers/README.md``).
+        Tables I-III. ``"GAN"``: Wang et al., "Targeted speech adversarial example generation
+        with generative adversarial network", Tables 1-2 and the results of Sec. V-B and V-D
+        (see ``data/papers/README.md``).
     path : str or Path, optional
         Read this file instead (it must follow ``paper``'s schema and its rows must still name
         ``paper``).
@@ -204,7 +277,7 @@ def load_paper_numbers(paper: str = "UAP", path: str | Path | None = None) -> pd
         One row per printed number, the columns of ``paper``'s schema (:data:`COLUMNS` for
         ``"UAP"``); ``value`` is float, every other column a string (empty where not
         applicable). ``value_text`` keeps the number as printed (``"0.900"``, ``"-20.1006"``,
-        ``"06.89"``).
+        ``"06.89"``, ``"19.4"``).
 
     Raises
     ------

@@ -32,6 +32,7 @@ def test_there_are_notebooks():
         "attacks.ipynb",
         "uap.ipynb",
         "at.ipynb",
+        "gan.ipynb",
     }
 
 
@@ -117,6 +118,13 @@ def test_notebooks_run_under_papermill(tmp_path, tmp_cache):
     for needle in ("AUC % FGSM-trained", "both_auc", "p (McNemar)", "PGD robust acc",
                    "71.79", "<audio", "image/png", "waveform"):  # fmt: skip
         assert needle in tt, f"AT page lacks {needle!r}"
+
+    # the generative-attacks chapter at its own tiny defaults (two targets, tiny generators)
+    execute("gan.ipynb", out / "gan.ipynb", {"profile": "test"})
+    gt = str(nbformat.read(out / "gan.ipynb", as_version=4))
+    for needle in ("Mean targeted success", "genetic", "pso", "92.33", "hinge only", "<audio",
+                   "image/png", "error_rate", "after playback"):  # fmt: skip
+        assert needle in gt, f"GAN page lacks {needle!r}"
 
     execute("frontends.ipynb", out / "frontends.ipynb", {"profile": "test"})
     fe = str(nbformat.read(out / "frontends.ipynb", as_version=4))

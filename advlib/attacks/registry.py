@@ -27,7 +27,8 @@ class AttackSpec:
     ``module``/``function``: where it lives in :mod:`advlib.attacks`. ``kind``: ``"bounded"``
     (stays in an ``eps`` ball), ``"minimal"`` (searches the smallest perturbation),
     ``"black-box"`` (outputs only), ``"universal"`` (one perturbation for all inputs; returns
-    the perturbation, not a batch). ``norm``: the distance it controls. ``reference``: the
+    the perturbation, not a batch), ``"generative"`` (a trained generator crafts in one forward
+    pass). ``norm``: the distance it controls. ``reference``: the
     paper and the equation or algorithm implemented. ``study``: where the study uses it.
     """
 
@@ -64,6 +65,9 @@ ATTACKS: dict[str, AttackSpec] = {
                    "Alzantot et al., 2018, Alg. 1", "GAN: genetic baseline (Table 1)"),
         AttackSpec("pso", "pso", "pso", "black-box", "Linf",
                    "Du et al., ICASSP 2020 (SirenAttack), Alg. 1", "GAN: PSO baseline (Table 1)"),
+        AttackSpec("gan", "gan", "gan_attack", "generative", "any (learned)",
+                   "Wang et al., IEEE Access 2020 (SpeechAdvGan), Eqs. 4-10, Alg. 1",
+                   "GAN: SpeechAdvGan (Figs. 4-9, Tables 1-2)"),
         AttackSpec("uap_iterative", "uap", "uap_iterative", "universal", "Linf / L2",
                    "Abdoli et al., 2019, Alg. 1", "UAP: iterative method (Tables 1-5)"),
         AttackSpec("uap_penalty", "uap", "uap_penalty", "universal", "SPL + hinge",

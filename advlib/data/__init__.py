@@ -1,7 +1,7 @@
 """Data sets in the study's convention: float32 mono ``(N, T)`` waveforms in [-1, 1].
 
 ``load_dataset(loader, root, **args)`` is the one entry point the notebooks use; it dispatches
-to a generator (the synthetic environmental-sound set, the synthetic spoken-word set) or to a
+to a generator (the synthetic environmental-sound, spoken-word and music-genre sets) or to a
 real loader that keeps the set's official protocol.
 """
 
@@ -26,12 +26,14 @@ from .gtzan import load_gtzan
 from .registry import dataset_info
 from .speech_commands import load_speech_commands
 from .synthetic import SYNTHETIC_CLASSES, make_synthetic
+from .synthetic_music import MUSIC_CLASSES, make_synthetic_music
 from .synthetic_speech import SPEECH_CLASSES, make_synthetic_speech
 from .urbansound8k import load_urbansound8k
 
 __all__ = [
     "GENERATED_LOADERS",
     "LOADERS",
+    "MUSIC_CLASSES",
     "SPEECH_CLASSES",
     "SPLITS",
     "SYNTHETIC_CLASSES",
@@ -51,6 +53,7 @@ __all__ = [
     "load_speech_commands",
     "load_urbansound8k",
     "make_synthetic",
+    "make_synthetic_music",
     "make_synthetic_speech",
     "read_audio",
     "resample_audio",
@@ -62,6 +65,7 @@ __all__ = [
 LOADERS: dict[str, Callable[..., AudioSet]] = {
     "synthetic": make_synthetic,
     "synthetic_speech": make_synthetic_speech,
+    "synthetic_music": make_synthetic_music,
     "fsdd": load_fsdd,
     "esc10": load_esc10,
     "esc50": load_esc50,
@@ -71,7 +75,7 @@ LOADERS: dict[str, Callable[..., AudioSet]] = {
 }
 
 #: Loaders that generate their set (no ``root``, nothing to download).
-GENERATED_LOADERS: frozenset[str] = frozenset({"synthetic", "synthetic_speech"})
+GENERATED_LOADERS: frozenset[str] = frozenset({"synthetic", "synthetic_speech", "synthetic_music"})
 
 
 def load_dataset(loader: str, root: str | Path | None = None, **args: Any) -> AudioSet:

@@ -1,0 +1,326 @@
+"""The "Generative attacks" chapter: the GAN paper's figures and tables from cached generators.
+
+Paper: Wang et al., "Towards speech adversarial examples with GAN" (SpeechAdvGan; study spec
+rows GAN-F4/5, GAN-T1, GAN-T2, GAN-F6, GAN-F8/9). One generator per target class
+(:func:`advlib.gan.fit_generator`) crafts targeted adversarial clips in one forward pass
+(:func:`advlib.attacks.gan.gan_attack`); this module evaluates them:
+
+* :func:`gan_examples`: every held-out clip not of the target, through the target's generator,
+  judged by the victim: one row per (target, clip) with success, SNR and the crafting time;
+* :func:`success_matrix` (Figs. 4-5): targeted success rate per (source class, target);
+* :func:`quality_table` (Table 2): SNR, PESQ and STOI per target;
+* :func:`compare_table` (Table 1): the GAN against the genetic algorithm (Alzantot et al.) and
+  particle swarm (SirenAttack) on the same clips, targets and victim, timed in one run;
+* :func:`error_rates` (Fig. 6): the attack error rate (1 - success) of every (source, target)
+  pair, per victim, for a box plot;
+* :func:`transfer_table` and :func:`playback_table` (beyond the paper): the same adversarial
+  clips judged by other victims, and after simulated playback
+  (:func:`advlib.attacks.eot.random_playback`).
+
+Success is the study's targeted success (spec section 2): the prediction equals the target; clips
+of the target class are never attacked. SNR is :func:`advlib.metrics.snr_db` (paper Eq. 15).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from .attacks.eot import random_playback
+from .attacks.gan import gan_attack
+from .attacks.registry import make_attack
+from .cache import Cache
+from .gan import FittedGenerator
+from .metrics import pesq_score, snr_db, stoi_score
+from .run import run_attack
+from .train import predict_logits
+
+__all__ = [
+    "compare_table",
+    "error_rates",
+    "gan_examples",
+    "playback_table",
+    "plot_ablation",
+    "plot_error_boxes",
+    "plot_success_matrix",
+    "quality_table",
+    "success_matrix",
+    "transfer_table",
+]
+
+
+def _craft(gen: FittedGenerator, x: torch.Tensor, target: int, batch_size: int = 256):
+    """Adversarial clips for ``target`` and the wall time of the generator passes."""
+    t = torch.full((len(x),), target, dtype=torch.long)
+    t0 = time.perf_counter()
+    out = [
+        gan_attack(
+            None,
+            x[i : i + batch_size],
+            t[i : i + batch_size],
+            net=gen.generator,
+            net_target=None if gen.config.conditional else target,
+            variant=gen.config.variant,
+        )
+        for i in range(0, len(x), batch_size)
+    ]
+    return torch.cat(out), time.perf_counter() - t0
+
+
+def gan_examples(
+    generators: Mapping[int, FittedGenerator],
+    victim: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+) -> tuple[pd.DataFrame, dict[int, torch.Tensor]]:
+    """Every clip of ``x`` not of each target, through that target's generator.
+
+    Returns the per-(target, clip) table (``target``, ``clip``, ``source``, ``clean_pred``,
+    ``adv_pred``, ``success``, ``snr_db``, ``seconds`` (the clip's share of its generator
+    passes)) and the adversarial clips per target (all of ``x``; rows of the target class are
+    copies of the clean clip).
+    """
+    clean = predict_logits(victim, x).argmax(1)
+    rows, adv = [], {}
+    for target, gen in generators.items():
+        keep = y != target
+        idx = torch.nonzero(keep).flatten()
+        xa, secs = _craft(gen, x[idx], target)
+        full = x.clone()
+        full[idx] = xa
+        adv[target] = full
+        pred = predict_logits(victim, xa).argmax(1)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "target": target,
+                    "clip": idx.numpy(),
+                    "source": y[idx].numpy(),
+                    "clean_pred": clean[idx].numpy(),
+                    "adv_pred": pred.numpy(),
+                    "success": (pred == target).numpy(),
+                    "snr_db": snr_db(x[idx].numpy(), (xa - x[idx]).numpy()),
+                    "seconds": secs / max(len(idx), 1),
+                }
+            )
+        )
+    return pd.concat(rows, ignore_index=True), adv
+
+
+def success_matrix(table: pd.DataFrame, classes: Sequence[str]) -> pd.DataFrame:
+    """Figs. 4-5: targeted success rate per (source class row, target column); NaN on the
+    diagonal (never attacked)."""
+    m = table.pivot_table(index="source", columns="target", values="success", aggfunc="mean")
+    k = len(classes)
+    m = m.reindex(index=range(k), columns=range(k))
+    m.index = [classes[i] for i in m.index]
+    m.columns = [classes[j] for j in m.columns]
+    return m
+
+
+def plot_success_matrix(matrix: pd.DataFrame, *, title: str = "") -> plt.Figure:
+    """The source x target success matrix as an annotated heat map (percent)."""
+    fig, ax = plt.subplots(figsize=(1.0 + 0.55 * matrix.shape[1], 0.8 + 0.5 * matrix.shape[0]))
+    im = ax.imshow(100 * matrix.to_numpy(dtype=float), vmin=0, vmax=100, cmap="viridis")
+    for (i, j), v in np.ndenumerate(matrix.to_numpy(dtype=float)):
+        if np.isfinite(v):
+            ax.text(j, i, f"{100 * v:.0f}", ha="center", va="center", fontsize=7,
+                    color="white" if v < 0.6 else "black")  # fmt: skip
+    ax.set_xticks(range(matrix.shape[1]), matrix.columns, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(matrix.shape[0]), matrix.index, fontsize=8)
+    ax.set_xlabel("target")
+    ax.set_ylabel("source (true class)")
+    ax.set_title(title)
+    fig.colorbar(im, ax=ax, label="targeted success %")
+    fig.tight_layout()
+    return fig
+
+
+def quality_table(
+    table: pd.DataFrame,
+    adv: Mapping[int, torch.Tensor],
+    x: torch.Tensor,
+    classes: Sequence[str],
+    sample_rate: int,
+    *,
+    max_clips: int | None = None,
+) -> pd.DataFrame:
+    """Table 2: per target, the mean SNR (dB), PESQ and STOI between each clean clip and its
+    adversarial version (over the attacked clips; PESQ and STOI on the first ``max_clips``
+    of them, they are slow). PESQ needs 8 or 16 kHz; at other rates it is left empty."""
+    rows = []
+    for target, g in table.groupby("target", sort=True):
+        clips = g["clip"].to_numpy()
+        some = clips if max_clips is None else clips[:max_clips]
+        ref, deg = x[some].numpy(), adv[int(target)][some].numpy()
+        row = {
+            "target": classes[int(target)],
+            "clips": len(clips),
+            "success": float(g["success"].mean()),
+            "snr_db": float(g["snr_db"].mean()),
+        }
+        if sample_rate in (8000, 16000):
+            row["pesq"] = float(np.nanmean(pesq_score(ref, deg, sample_rate)))
+        row["stoi"] = float(np.nanmean(stoi_score(ref, deg, sample_rate)))
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    mean = out.drop(columns=["target"]).mean(numeric_only=True)
+    mean["clips"] = out["clips"].sum()
+    return pd.concat([out, pd.DataFrame([{"target": "average", **mean.to_dict()}])],
+                     ignore_index=True)  # fmt: skip
+
+
+def compare_table(
+    cache: Cache,
+    generators: Mapping[int, FittedGenerator],
+    victim_fit: Any,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    baselines: Mapping[str, Mapping[str, Any]],
+    *,
+    seed: int = 0,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Table 1: the GAN against the baselines on the same clips, targets and victim.
+
+    Every clip of ``x`` is attacked toward every target of ``generators`` other than its own
+    class. ``baselines`` maps a label (``genetic``, ``pso``) to ``{attack, settings}``; the
+    baselines' runs are cached (their per-clip seconds come from the run that filled the
+    cache; the GAN is re-timed here, it takes milliseconds). Returns one row per method:
+    success rate, mean SNR (dB), seconds per example, examples.
+    """
+    victim = victim_fit.model
+    table, _ = gan_examples(generators, victim, x, y)
+    rows = [{"method": "gan", "success": table["success"].mean(),
+             "snr_db": table["snr_db"].mean(), "seconds": table["seconds"].mean(),
+             "examples": len(table)}]  # fmt: skip
+    for label, cfg in baselines.items():
+        parts = []
+        for target in generators:
+            keep = torch.nonzero(y != target).flatten()
+            params = {"victim": victim_fit.cache_key, "x": x[keep], "target": target,
+                      "attack": dict(cfg), "seed": seed}  # fmt: skip
+
+            def compute(keep=keep, target=target, cfg=cfg, label=label) -> dict[str, Any]:
+                attack = make_attack(cfg["attack"], cfg.get("settings"), seed=seed)
+                run = run_attack(victim, x[keep], y[keep], attack, targets=target,
+                                 progress=progress, desc=f"{label} -> {target}")  # fmt: skip
+                return {"table": run.table}
+
+            payload, _ = cache.fetch("gan_baseline", params, compute)
+            parts.append(payload["table"])
+        t = pd.concat(parts, ignore_index=True)
+        t = t[t["attacked"]]
+        rows.append({"method": label, "success": t["success"].mean(),
+                     "snr_db": t["snr_db"].replace(np.inf, np.nan).mean(),
+                     "seconds": t["seconds"].mean(), "examples": len(t)})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def error_rates(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Fig. 6: attack error rate (1 - targeted success) of every (source, target) pair, per
+    victim; ``tables`` maps a victim's name to its :func:`gan_examples` table."""
+    rows = []
+    for name, t in tables.items():
+        g = t.groupby(["source", "target"])["success"].mean()
+        rows.append(pd.DataFrame({"victim": name, "error_rate": 1.0 - g.to_numpy()}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def plot_error_boxes(errors: pd.DataFrame, *, title: str = "") -> plt.Figure:
+    """Fig. 6: one box of the per-pair error rates (%) per victim."""
+    names = list(dict.fromkeys(errors["victim"]))
+    fig, ax = plt.subplots(figsize=(1.8 + 1.6 * len(names), 3.6))
+    data = [100 * errors.loc[errors["victim"] == n, "error_rate"].to_numpy() for n in names]
+    ax.boxplot(data, tick_labels=names)
+    ax.set_ylabel("attack error rate % per (source, target)")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def transfer_table(
+    adv: Mapping[int, torch.Tensor],
+    table: pd.DataFrame,
+    victims: Mapping[str, nn.Module],
+) -> pd.DataFrame:
+    """Beyond the paper: the adversarial clips made on one victim, judged by others (targeted
+    success: the other victim predicts the target), per victim."""
+    rows = []
+    for name, model in victims.items():
+        hits = total = 0
+        for target, g in table.groupby("target"):
+            clips = torch.as_tensor(g["clip"].to_numpy())
+            pred = predict_logits(model, adv[int(target)][clips]).argmax(1)
+            hits += int((pred == int(target)).sum())
+            total += len(clips)
+        rows.append({"victim": name, "targeted success": hits / total, "examples": total})
+    return pd.DataFrame(rows)
+
+
+def playback_table(
+    adv: Mapping[int, torch.Tensor],
+    table: pd.DataFrame,
+    victim: nn.Module,
+    *,
+    draws: int = 4,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Beyond the paper: the share of adversarial clips that still reach their target after
+    ``draws`` simulated playbacks each (gain, shift, noise, band-pass; the EOT transforms)."""
+    gen = torch.Generator().manual_seed(seed)
+    rows = []
+    for d in range(draws):
+        hits = total = 0
+        for target, g in table.groupby("target"):
+            clips = torch.as_tensor(g["clip"].to_numpy())
+            with torch.no_grad():
+                played = random_playback(adv[int(target)][clips], generator=gen)
+            pred = predict_logits(victim, played).argmax(1)
+            hits += int((pred == int(target)).sum())
+            total += len(clips)
+        rows.append({"draw": d, "targeted success": hits / total})
+    return pd.DataFrame(rows)
+
+
+def plot_ablation(
+    clip: np.ndarray,
+    deltas: Mapping[str, np.ndarray],
+    histories: Mapping[str, Sequence[Mapping[str, Any]]],
+    sample_rate: int,
+    *,
+    title: str = "",
+) -> plt.Figure:
+    """Figs. 8-9: the clean clip and each loss setting's perturbation (left), and each
+    setting's training success rate per iteration (right)."""
+    n = len(deltas) + 1
+    fig = plt.figure(figsize=(11, 1.5 * n))
+    grid = fig.add_gridspec(n, 2, width_ratios=[1.4, 1])
+    t = np.arange(len(clip)) / sample_rate
+    ax = fig.add_subplot(grid[0, 0])
+    ax.plot(t, clip, lw=0.5)
+    ax.set_title("clean clip", fontsize=8)
+    for i, (label, d) in enumerate(deltas.items(), start=1):
+        a = fig.add_subplot(grid[i, 0], sharex=ax)
+        a.plot(t, d, lw=0.5, color=f"C{i}")
+        a.set_title(f"perturbation, {label} (max |d| {np.abs(d).max():.3f})", fontsize=8)
+    a.set_xlabel("s")
+    right = fig.add_subplot(grid[:, 1])
+    for i, (label, h) in enumerate(histories.items(), start=1):
+        h = pd.DataFrame(h)
+        right.plot(h["iteration"], h["success"].rolling(5, min_periods=1).mean(),
+                   color=f"C{i}", label=label)  # fmt: skip
+    right.set_xlabel("iteration")
+    right.set_ylabel("training success (5-iteration mean)")
+    right.set_ylim(-0.02, 1.02)
+    right.legend(fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig

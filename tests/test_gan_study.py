@@ -1,0 +1,116 @@
+"""The GAN chapter's tables on a tiny victim: per-(target, clip) examples, the success matrix,
+quality per target, the GAN against GA and PSO on the same clips, error rates, transfer and
+playback."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from advlib import gan_study as gs
+from advlib.cache import Cache
+from advlib.data import load_dataset
+from advlib.gan import fit_generator
+
+TINY = dict(width=0.25, depth=3, d_width=0.25, d_depth=3, batch_size=16, lr=1e-3, seed=3,
+            epochs=3, warmup=1, gamma=0.0, beta=0.0)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    data = load_dataset("synthetic", clips_per_class=8, sample_rate=8000, duration=0.5)
+    torch.manual_seed(0)
+    victim = torch.nn.Sequential(torch.nn.Linear(data.length, data.n_classes)).eval()
+    fit = SimpleNamespace(model=victim, cache_key="tiny-linear")
+    cache = Cache(tmp_path_factory.mktemp("cache"))
+    gens = {t: fit_generator(cache, fit, data, t, TINY, progress=False) for t in (1, 4)}
+    test = data.part("test")
+    return data, fit, cache, gens, test.x, test.y
+
+
+def test_examples_leave_out_the_target_class(setup):
+    _data, fit, _, gens, x, y = setup
+    table, adv = gs.gan_examples(gens, fit.model, x, y)
+    for t in gens:
+        rows = table[table["target"] == t]
+        assert len(rows) == int((y != t).sum()) and (rows["source"] != t).all()
+        # rows of the target class keep the clean clip
+        assert torch.equal(adv[t][y == t], x[y == t])
+    with torch.no_grad():
+        clips = torch.as_tensor(table.loc[table["target"] == 1, "clip"].to_numpy().copy())
+        pred = fit.model(adv[1][clips]).argmax(1)
+    assert np.array_equal(pred.numpy(), table.loc[table["target"] == 1, "adv_pred"].to_numpy())
+    assert table["success"].equals(table["adv_pred"] == table["target"])
+    assert (table["seconds"] > 0).all() and np.isfinite(table["snr_db"]).all()
+
+
+def test_success_matrix_rows_are_sources(setup):
+    data, fit, _, gens, x, y = setup
+    table, _ = gs.gan_examples(gens, fit.model, x, y)
+    m = gs.success_matrix(table, data.classes)
+    assert m.shape == (data.n_classes, data.n_classes)
+    assert list(m.columns) == list(data.classes)
+    c1, c4 = data.classes[1], data.classes[4]
+    assert np.isnan(m.loc[c1, c1]) and np.isnan(m.loc[c4, c4])
+    src = data.classes[0]
+    want = table[(table["source"] == 0) & (table["target"] == 4)]["success"].mean()
+    assert m.loc[src, c4] == pytest.approx(want)
+    assert m[data.classes[2]].isna().all()  # no generator for target 2
+    fig = gs.plot_success_matrix(m.loc[:, [c1, c4]], title="tiny")
+    assert fig.axes
+
+
+def test_quality_table_per_target_and_average(setup):
+    data, fit, _, gens, x, y = setup
+    table, adv = gs.gan_examples(gens, fit.model, x, y)
+    q = gs.quality_table(table, adv, x, data.classes, data.sample_rate, max_clips=3)
+    assert list(q["target"]) == [data.classes[1], data.classes[4], "average"]
+    assert {"snr_db", "pesq", "stoi", "success"} <= set(q.columns)
+    first = table[table["target"] == 1]
+    assert q.loc[0, "snr_db"] == pytest.approx(first["snr_db"].mean())
+    assert q.loc[2, "snr_db"] == pytest.approx(q.loc[:1, "snr_db"].mean())
+    assert q.loc[2, "clips"] == len(table)
+
+
+def test_compare_table_runs_every_method_on_the_same_clips(setup):
+    _data, fit, cache, gens, x, y = setup
+    base = {
+        "genetic": {"attack": "genetic", "settings": {"eps": 0.05, "steps": 3, "population": 6}},
+        "pso": {"attack": "pso", "settings": {"eps": 0.05, "steps": 3, "particles": 5,
+                                              "epochs": 1}},
+    }  # fmt: skip
+    t = gs.compare_table(cache, gens, fit, x, y, base, progress=False)
+    assert list(t["method"]) == ["gan", "genetic", "pso"]
+    n = sum(int((y != k).sum()) for k in gens)
+    assert (t["examples"] == n).all()
+    assert ((t["success"] >= 0) & (t["success"] <= 1)).all() and (t["seconds"] > 0).all()
+    events = len(cache.events)
+    gs.compare_table(cache, gens, fit, x, y, base, progress=False)
+    new = cache.events[events:]
+    assert new and all(e.hit for e in new if e.kind == "gan_baseline")
+
+
+def test_error_rates_transfer_and_playback(setup):
+    _data, fit, _, gens, x, y = setup
+    table, adv = gs.gan_examples(gens, fit.model, x, y)
+    err = gs.error_rates({"a": table, "b": table})
+    pairs = table.groupby(["source", "target"]).ngroups
+    assert (err["victim"] == "a").sum() == pairs
+    assert err["error_rate"].between(0, 1).all()
+    assert gs.plot_error_boxes(err).axes
+    tr = gs.transfer_table(adv, table, {"same": fit.model})
+    assert tr.loc[0, "targeted success"] == pytest.approx(table["success"].mean())
+    pb = gs.playback_table(adv, table, fit.model, draws=2, seed=1)
+    assert list(pb["draw"]) == [0, 1] and pb["targeted success"].between(0, 1).all()
+    again = gs.playback_table(adv, table, fit.model, draws=2, seed=1)
+    pd.testing.assert_frame_equal(pb, again)
+
+
+def test_plot_ablation(setup):
+    data, _fit, _, gens, x, _y = setup
+    g = gens[1]
+    fig = gs.plot_ablation(x[0].numpy(), {"both": x[0].numpy() * 0.01}, {"both": g.history},
+                           data.sample_rate, title="ablation")  # fmt: skip
+    assert len(fig.axes) == 3
