@@ -47,6 +47,7 @@ from .cache import Cache, canonical_json
 from .data.core import AudioSet
 from .metrics import epsilon_at_auc, fooling_auc, success_rate_curve
 from .models.registry import build_victim, victim_spec
+from .models.spectrogram import ARCHITECTURES
 from .run import run_attack
 from .stats import holm, mcnemar_exact, two_proportion_z
 from .train import TrainConfig, predict_logits, train_classifier
@@ -290,7 +291,7 @@ def fit_cell(
     weights, the paper's fine-tuning; ``scratch``: new weights), ``steps`` (PGD), and
     ``monitor`` (``{n, eps, steps}``: robust validation accuracy per epoch).
     """
-    if arch not in ("googlenet", "alexnet", "resnet18", "resnet34", "resnet56", "vgg16"):
+    if arch not in ARCHITECTURES:
         victim_spec(arch)  # unknown names raise with the list
         raise ValueError(f"victim {arch!r} is not one of the AT paper's image classifiers")
     knobs = dict(knobs or {})
@@ -416,6 +417,16 @@ def _targets(y: torch.Tensor, n_classes: int, seed: int) -> torch.Tensor:
     return (y + shift) % n_classes
 
 
+def _domain(fit: CellFit, domain: str) -> tuple[nn.Module, torch.Tensor, float, tuple]:
+    """``(model, test inputs, scale, bounds)`` of an attack domain: the classifier on the
+    images, or front-end + classifier on the [-1, 1] waveforms (paper scale: [0, 1] audio)."""
+    if domain == "representation":
+        return fit.classifier, fit.data.test.x, fit.data.scale, fit.data.bounds
+    if domain == "waveform":
+        return fit.victim, fit.data.waves, WAVE_SCALE, (-1.0, 1.0)
+    raise ValueError(f"domain must be 'representation' or 'waveform', got {domain!r}")
+
+
 def attack_cell(
     cache: Cache,
     fit: CellFit,
@@ -445,13 +456,7 @@ def attack_cell(
     ``attacked``, ``success``, ``l2`` and ``linf`` (paper scale; NaN where not fooled),
     ``budget`` (the sweep's budget that fooled it) and ``seconds``.
     """
-    if domain == "representation":
-        model, x, scale = fit.classifier, fit.data.test.x, fit.data.scale
-        bounds = fit.data.bounds
-    elif domain == "waveform":
-        model, x, scale, bounds = fit.victim, fit.data.waves, WAVE_SCALE, (-1.0, 1.0)
-    else:
-        raise ValueError(f"domain must be 'representation' or 'waveform', got {domain!r}")
+    model, x, scale, bounds = _domain(fit, domain)
     y = fit.data.test.y
     if n is not None:
         x, y = x[:n], y[:n]
@@ -461,8 +466,10 @@ def attack_cell(
                   "seed": seed, "bounds": list(bounds)}  # fmt: skip
 
         def compute(name: str = name, cfg: Mapping[str, Any] = cfg) -> dict[str, Any]:
-            return {"table": _run_one(model, x, y, cfg, scale, bounds, batch_size, seed,
-                                      fit.data.test.n_classes, progress, name)}  # fmt: skip
+            targets = _targets(y, fit.data.test.n_classes, seed) if cfg.get("targeted") else None
+            table, _ = _sweep(model, x, y, targets, cfg, scale, bounds, seed=seed,
+                              batch_size=batch_size, progress=progress, name=name)  # fmt: skip
+            return {"table": table}
 
         table, _ = cache.fetch("at_attack", params, compute)
         t = table["table"].copy()
@@ -483,9 +490,25 @@ def _scaled_settings(cfg: Mapping[str, Any], scale: float, bounds) -> dict[str, 
     return {**s, "bounds": bounds}
 
 
-def _run_one(model, x, y, cfg, scale, bounds, batch_size, seed, n_classes, progress, name):
+def _sweep(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    targets: torch.Tensor | None,
+    cfg: Mapping[str, Any],
+    scale: float,
+    bounds: tuple[float, float],
+    *,
+    seed: int,
+    batch_size: int | None = None,
+    progress: bool = False,
+    name: str = "attack",
+    skip_misclassified: bool = True,
+) -> tuple[pd.DataFrame, torch.Tensor]:
+    """Attack ``x`` with ``cfg`` along its budget grid (once when it has none), each budget on
+    the clips not yet fooled. Returns the per-clip table of :func:`attack_cell` and the
+    adversarial inputs: each clip's first success, or its last attempt."""
     settings = _scaled_settings(cfg, scale, bounds)
-    targets = _targets(y, n_classes, seed) if cfg.get("targeted", False) else None
     n = len(x)
     success = np.zeros(n, dtype=bool)
     l2 = np.full(n, np.nan)
@@ -493,10 +516,10 @@ def _run_one(model, x, y, cfg, scale, bounds, batch_size, seed, n_classes, progr
     budget = np.full(n, np.nan)
     seconds = np.zeros(n)
     attacked = np.zeros(n, dtype=bool)
+    x_adv = x.clone()
     budgets = cfg.get("budgets")
-    sweep = [None] if not budgets else [float(b) for b in budgets]
     todo = torch.arange(n)
-    for b in sweep:
+    for b in [float(v) for v in budgets] if budgets else [None]:
         if len(todo) == 0:
             break
         s = dict(settings)
@@ -504,19 +527,20 @@ def _run_one(model, x, y, cfg, scale, bounds, batch_size, seed, n_classes, progr
             s["eps"] = b * scale
             if "step_fraction" in cfg:  # a step relative to the budget (NES's learning rate)
                 s["step_size"] = float(cfg["step_fraction"]) * b * scale
-        attack = make_attack(cfg["attack"], s, seed=seed)
         run = run_attack(
             model,
             x[todo],
             y[todo],
-            attack,
+            make_attack(cfg["attack"], s, seed=seed),
             targets=None if targets is None else targets[todo],
             batch_size=batch_size,
+            skip_misclassified=skip_misclassified,
             progress=progress,
             desc=f"{name}" + ("" if b is None else f" {b:g}"),
         )
         t = run.table
         idx = todo.numpy()
+        x_adv[todo] = run.x_adv
         attacked[idx] |= t["attacked"].to_numpy()
         seconds[idx] += t["seconds"].to_numpy()
         ok = t["success"].to_numpy()
@@ -526,7 +550,7 @@ def _run_one(model, x, y, cfg, scale, bounds, batch_size, seed, n_classes, progr
         linf[win] = t["linf"].to_numpy()[ok] / scale
         budget[win] = np.nan if b is None else b
         todo = todo[torch.as_tensor(~ok & t["attacked"].to_numpy())]
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "clip": np.arange(n),
             "label": y.numpy(),
@@ -539,13 +563,22 @@ def _run_one(model, x, y, cfg, scale, bounds, batch_size, seed, n_classes, progr
             "seconds": seconds,
         }
     )
+    return table, x_adv
+
+
+def _attacked_rates(t: pd.DataFrame, grid: np.ndarray) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """The attacked rows of ``t`` and their success rate at each budget of ``grid`` (``None``
+    when no clip was attacked: untargeted, every clip misclassified)."""
+    a = t[t["attacked"]]
+    if len(a) == 0:
+        return a, None
+    return a, success_rate_curve(a["l2"].fillna(0.0), grid, a["success"])
 
 
 def _curve_auc(t: pd.DataFrame, grid: np.ndarray) -> tuple[np.ndarray, float]:
-    a = t[t["attacked"]]
-    if len(a) == 0:
+    _, rates = _attacked_rates(t, grid)
+    if rates is None:
         return np.full(len(grid), np.nan), float("nan")
-    rates = success_rate_curve(a["l2"].fillna(0.0), grid, a["success"])
     return rates, fooling_auc(grid, rates)
 
 
@@ -607,11 +640,10 @@ def eps_r_table(
         grid = np.linspace(0.0, max(top, 1e-6) * reach, points)
         out = {}
         for kind, g in t.groupby("kind"):
-            a = g[g["attacked"]]
-            if len(a) == 0:  # nothing to attack (untargeted, every clip misclassified)
+            a, rates = _attacked_rates(g, grid)
+            if rates is None:
                 out[kind] = (float("nan"), float("inf"))
                 continue
-            rates = success_rate_curve(a["l2"].fillna(0.0), grid, a["success"])
             out[kind] = (
                 float(a.loc[a["success"], "l2"].mean()),
                 epsilon_at_auc(grid, rates, threshold),
@@ -774,12 +806,7 @@ def attack_one(
     """One test clip attacked as :func:`attack_cell` attacks it (same target, the budget sweep
     stopped at the first success), returning ``(x, x_adv, adversarial prediction)``, cached.
     ``x`` is the image or, for ``domain="waveform"``, the waveform (then audible)."""
-    if domain == "representation":
-        model, xs, scale, bounds = fit.classifier, fit.data.test.x, fit.data.scale, fit.data.bounds
-    elif domain == "waveform":
-        model, xs, scale, bounds = fit.victim, fit.data.waves, WAVE_SCALE, (-1.0, 1.0)
-    else:
-        raise ValueError(f"domain must be 'representation' or 'waveform', got {domain!r}")
+    model, xs, scale, bounds = _domain(fit, domain)
     if not 0 <= clip < len(xs):
         raise ValueError(f"clip {clip} out of range for {len(xs)} test clips")
     x, y = xs[clip : clip + 1], fit.data.test.y[clip : clip + 1]
@@ -787,21 +814,9 @@ def attack_one(
     params = {"fit": fit.cache_key, "one": dict(cfg), "clip": clip, "domain": domain, "seed": seed}
 
     def compute() -> dict[str, Any]:
-        settings = _scaled_settings(cfg, scale, bounds)
-        run = None
-        for b in [float(v) for v in cfg.get("budgets") or []] or [None]:
-            s = dict(settings)
-            if b is not None:
-                s["eps"] = b * scale
-                if "step_fraction" in cfg:
-                    s["step_size"] = float(cfg["step_fraction"]) * b * scale
-            run = run_attack(model, x, y, make_attack(cfg["attack"], s, seed=seed),
-                             targets=targets if cfg.get("targeted") else None,
-                             skip_misclassified=False, progress=False)  # fmt: skip
-            if bool(run.table["success"].iloc[0]):
-                break
-        assert run is not None
-        return {"x_adv": run.x_adv, "pred": int(run.table["adv_pred"].iloc[0])}
+        t = targets if cfg.get("targeted") else None
+        _, x_adv = _sweep(model, x, y, t, cfg, scale, bounds, seed=seed, skip_misclassified=False)
+        return {"x_adv": x_adv, "pred": int(predict_logits(model, x_adv).argmax(1)[0])}
 
     payload, _ = cache.fetch("at_one", params, compute)
     return x, payload["x_adv"], int(payload["pred"])

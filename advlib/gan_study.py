@@ -246,6 +246,17 @@ def plot_error_boxes(errors: pd.DataFrame, *, title: str = "") -> plt.Figure:
     return fig
 
 
+def _target_hits(adv: Mapping[int, torch.Tensor], table: pd.DataFrame, predict) -> float:
+    """Share of the attacked (target, clip) pairs of ``table`` whose adversarial clip
+    ``predict`` (clips -> predicted classes) assigns to the target."""
+    hits = total = 0
+    for target, g in table.groupby("target"):
+        clips = torch.as_tensor(g["clip"].to_numpy())
+        hits += int((predict(adv[int(target)][clips]) == int(target)).sum())
+        total += len(clips)
+    return hits / total
+
+
 def transfer_table(
     adv: Mapping[int, torch.Tensor],
     table: pd.DataFrame,
@@ -255,13 +266,8 @@ def transfer_table(
     success: the other victim predicts the target), per victim."""
     rows = []
     for name, model in victims.items():
-        hits = total = 0
-        for target, g in table.groupby("target"):
-            clips = torch.as_tensor(g["clip"].to_numpy())
-            pred = predict_logits(model, adv[int(target)][clips]).argmax(1)
-            hits += int((pred == int(target)).sum())
-            total += len(clips)
-        rows.append({"victim": name, "targeted success": hits / total, "examples": total})
+        rate = _target_hits(adv, table, lambda v, m=model: predict_logits(m, v).argmax(1))
+        rows.append({"victim": name, "targeted success": rate, "examples": len(table)})
     return pd.DataFrame(rows)
 
 
@@ -276,18 +282,13 @@ def playback_table(
     """Beyond the paper: the share of adversarial clips that still reach their target after
     ``draws`` simulated playbacks each (gain, shift, noise, band-pass; the EOT transforms)."""
     gen = torch.Generator().manual_seed(seed)
-    rows = []
-    for d in range(draws):
-        hits = total = 0
-        for target, g in table.groupby("target"):
-            clips = torch.as_tensor(g["clip"].to_numpy())
-            with torch.no_grad():
-                played = random_playback(adv[int(target)][clips], generator=gen)
-            pred = predict_logits(victim, played).argmax(1)
-            hits += int((pred == int(target)).sum())
-            total += len(clips)
-        rows.append({"draw": d, "targeted success": hits / total})
-    return pd.DataFrame(rows)
+
+    def played(v: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return predict_logits(victim, random_playback(v, generator=gen)).argmax(1)
+
+    rates = [_target_hits(adv, table, played) for _ in range(draws)]
+    return pd.DataFrame({"draw": range(draws), "targeted success": rates})
 
 
 def plot_ablation(

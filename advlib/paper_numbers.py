@@ -42,6 +42,9 @@ from pathlib import Path
 import pandas as pd
 
 from . import paths
+from .data.gtzan import GTZAN_GENRES
+from .data.speech_commands import GAN_WORDS
+from .models.spectrogram import ARCHITECTURES, REPRESENTATIONS
 
 __all__ = [
     "COLUMNS",
@@ -81,31 +84,20 @@ SCENARIOS: frozenset[str] = frozenset({"targeted", "untargeted"})
 SPLITS: frozenset[str] = frozenset({"train", "test", ""})
 _METHODS: frozenset[str] = frozenset({"iterative", "penalty", ""})
 _REQUIRED: tuple[str, ...] = ("paper", "artefact", "table_row", "victim", "scenario", "metric")
-#: The GAN paper's ten Speech Commands words (Sec. V-A), in its order.
-GAN_SPEECH_COMMANDS: tuple[str, ...] = (
-    "yes",
-    "no",
-    "up",
-    "down",
-    "left",
-    "right",
-    "on",
-    "off",
-    "stop",
-    "go",
-)
-#: The GAN paper's ten GTZAN genres (Sec. V-A), in its order.
-GAN_GTZAN_GENRES: tuple[str, ...] = (
-    "blues",
-    "classical",
-    "country",
-    "disco",
-    "hiphop",
-    "jazz",
-    "metal",
-    "pop",
-    "reggae",
-    "rock",
+#: The GAN paper's ten Speech Commands words (Sec. V-A), in its order: the loader's list.
+GAN_SPEECH_COMMANDS: tuple[str, ...] = GAN_WORDS
+#: The GAN paper's ten GTZAN genres (Sec. V-A), in its order: the loader's list.
+GAN_GTZAN_GENRES: tuple[str, ...] = GTZAN_GENRES
+_AT_COLUMNS: tuple[str, ...] = (
+    "paper",
+    "artefact",
+    "table_row",
+    "dataset",
+    "representation",
+    "victim",
+    "metric",
+    "value",
+    "note",
 )
 _GAN_COLUMNS: tuple[str, ...] = (
     "paper",
@@ -178,33 +170,12 @@ SCHEMAS: dict[str, PaperSchema] = {
         allowed={"metric": METRICS, "scenario": SCENARIOS, "split": SPLITS, "method": _METHODS},
     ),
     "AT": PaperSchema(
-        columns=(
-            "paper",
-            "artefact",
-            "table_row",
-            "dataset",
-            "representation",
-            "victim",
-            "metric",
-            "value",
-            "note",
-        ),
-        required=(
-            "paper",
-            "artefact",
-            "table_row",
-            "dataset",
-            "representation",
-            "victim",
-            "metric",
-            "value",
-        ),
+        columns=_AT_COLUMNS,
+        required=tuple(c for c in _AT_COLUMNS if c != "note"),
         allowed={
             "dataset": frozenset({"esc50", "urbansound8k"}),
-            "representation": frozenset({"stft", "dwt", "stft_tonnetz", "dwt_tonnetz"}),
-            "victim": frozenset(
-                {"googlenet", "alexnet", "resnet18", "resnet34", "resnet56", "vgg16"}
-            ),
+            "representation": frozenset(REPRESENTATIONS),
+            "victim": frozenset(ARCHITECTURES),
             "metric": frozenset({"accuracy", "accuracy_drop", "fooling_auc", "eps_r"}),
         },
     ),

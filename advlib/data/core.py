@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -161,6 +162,10 @@ def stack_clips(clips: Sequence[np.ndarray]) -> torch.Tensor:
     return torch.from_numpy(np.stack(clips).astype(np.float32, copy=False))
 
 
+#: identity() of each live AudioSet, computed once (the objects are frozen).
+_IDENTITIES: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+
+
 @dataclass(frozen=True, eq=False)
 class AudioSet:
     """A labelled audio data set in the study's convention.
@@ -280,8 +285,12 @@ class AudioSet:
         """A content hash of the set: waveforms, labels, partition, rate and class names.
 
         Two sets with the same identity hold the same data under the same protocol, so cached
-        results keyed by it are valid for both.
+        results keyed by it are valid for both. The set is frozen, so the hash (a pass over
+        every sample) is computed once per object and remembered.
         """
+        known = _IDENTITIES.get(self)
+        if known is not None:
+            return known
         h = hashlib.blake2b(digest_size=16)
         h.update(f"{self.name}|{self.sample_rate}|{tuple(self.x.shape)}|".encode())
         h.update("|".join(self.classes).encode())
@@ -290,4 +299,5 @@ class AudioSet:
         h.update("|".join(map(str, self.split)).encode())
         if self.folds is not None:
             h.update(np.asarray(self.folds, dtype=np.int64).tobytes())
+        _IDENTITIES[self] = h.hexdigest()
         return h.hexdigest()

@@ -78,6 +78,7 @@ import numpy as np
 from scipy.signal import fftconvolve, lfilter, sosfilt
 
 from .core import AudioSet
+from .gtzan import GTZAN_GENRES
 from .synthetic import _background, _peak_normalise, _rms, generated_set
 
 __all__ = [
@@ -88,19 +89,8 @@ __all__ = [
     "music_clip",
 ]
 
-#: Class names, in label order: GTZAN's genres.
-MUSIC_CLASSES: tuple[str, ...] = (
-    "blues",
-    "classical",
-    "country",
-    "disco",
-    "hiphop",
-    "jazz",
-    "metal",
-    "pop",
-    "reggae",
-    "rock",
-)
+#: Class names, in label order: GTZAN's genres (the GTZAN loader's list).
+MUSIC_CLASSES: tuple[str, ...] = GTZAN_GENRES
 
 #: Tempo range (BPM) of each genre; neighbouring genres overlap.
 TEMPO_RANGES: dict[str, tuple[float, float]] = {
