@@ -4,6 +4,8 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 PROFILE ?= demo
+# cpu (default), cuda, cuda:N or mps: where the pages train and run their models (advlib.device)
+DEVICE ?= cpu
 PYTHON ?= python3.11
 CORES ?= $(shell nproc 2>/dev/null || echo 2)
 VENV := .venv
@@ -31,7 +33,9 @@ $(STAMP): pyproject.toml environment.yml
 
 # Run every notebook x parameter set of the profile (Snakemake + papermill; cached, resumable).
 pipeline: setup
-	$(BIN)/snakemake --snakefile workflow/Snakefile --cores $(CORES) --config profile=$(PROFILE) \
+	$(BIN)/python -m advlib device --device $(DEVICE) --quiet
+	$(BIN)/snakemake --snakefile workflow/Snakefile --cores $(CORES) \
+		--config profile=$(PROFILE) device=$(DEVICE) \
 		--rerun-triggers mtime params input code --printshellcmds
 
 # List the jobs the profile would run, without running them.

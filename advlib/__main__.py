@@ -6,6 +6,7 @@ profile NAME        validate a profile and list its data sets and victims
 victims             list the victim registry with paper sizes
 datasets            list the data-set registry (source, licence, protocol)
 fetch NAME [ROOT]   download, verify (sha256) and safely extract a real data set
+device [--device D] check the device the pages would train on (cpu, cuda, cuda:N, mps)
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument(
         "root", nargs="?", default=None, help="downloads folder (default data/downloads)"
     )
+    d = sub.add_parser("device", help="check the device models train and run on")
+    d.add_argument("--device", default=None, help="cpu, cuda, cuda:N or mps ($ADVLIB_DEVICE)")
+    d.add_argument("--quiet", action="store_true", help="print nothing when it is available")
     args = parser.parse_args(argv)
 
     if args.cmd == "profile":
@@ -53,6 +57,19 @@ def main(argv: list[str] | None = None) -> int:
         root = args.root or data_dir() / "downloads"
         path = fetch(args.name, root)
         print(f"{args.name}: ready in {path}")
+    elif args.cmd == "device":
+        import torch
+
+        from .device import get_device
+
+        try:
+            dev = get_device(args.device)
+        except (RuntimeError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        if not args.quiet:
+            extra = f", {torch.cuda.get_device_name(dev)}" if dev.type == "cuda" else ""
+            print(f"device {dev} available (torch {torch.__version__}{extra})")
     return 0
 
 

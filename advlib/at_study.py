@@ -45,6 +45,7 @@ from torch import nn
 from .attacks.registry import make_attack
 from .cache import Cache, canonical_json
 from .data.core import AudioSet
+from .device import get_device, on_device, unwrap
 from .metrics import epsilon_at_auc, fooling_auc, success_rate_curve
 from .models.registry import build_victim, victim_spec
 from .models.spectrogram import ARCHITECTURES
@@ -338,12 +339,12 @@ def fit_cell(
     }
 
     def compute() -> dict[str, Any]:
-        model = build()[1]
+        model = build()[1].to(get_device())
         kwargs: dict[str, Any] = {}
         if adv is not None:
             if adv["init"] == "original":
                 assert original is not None
-                model.load_state_dict(original.classifier.state_dict())
+                model.load_state_dict(unwrap(original.classifier).state_dict())
             kwargs["adversary"] = _adversary(adv, rep.scale, rep.bounds, seed)
             kwargs["alpha"] = float(adv["alpha"])
             if adv.get("monitor"):
@@ -364,7 +365,7 @@ def fit_cell(
     payload, event = cache.fetch("at_classifier", params, compute)
     classifier = victim[1]
     classifier.load_state_dict(payload["weights"])
-    classifier.eval()
+    classifier = on_device(classifier.eval())
     rec = payload["record"]
     return CellFit(
         arch=arch,

@@ -69,7 +69,19 @@ from .paths import REPO_ROOT
 __all__ = ["PROFILES", "load_profile", "profile_path", "validate_profile"]
 
 PROFILES = ("demo", "ci", "paper")
-_TOP = {"profile", "seed", "description", "datasets", "attacks", "uap", "at"}
+_TOP = {"profile", "seed", "description", "datasets", "attacks", "uap", "at", "gan"}
+_GAN = {
+    "victims",
+    "config",
+    "n_eval",
+    "compare",
+    "quality",
+    "ablation",
+    "listen",
+    "transfer",
+    "playback",
+}
+_GAN_VICTIM = {"dataset", "victim", "targets", "label", "config"}
 _AT = {
     "datasets",
     "representations",
@@ -202,6 +214,8 @@ def validate_profile(cfg: Any, source: str = "profile") -> None:
         _validate_uap(cfg["uap"], datasets, source)
     if "at" in cfg:
         _validate_at(cfg["at"], datasets, source)
+    if "gan" in cfg:
+        _validate_gan(cfg["gan"], datasets, source)
 
 
 def _check_keys(source: str, where: str, value: Any, allowed: set, required: set) -> None:
@@ -501,6 +515,121 @@ def _validate_at(at: Any, datasets: dict[str, Any], source: str) -> None:
             _fail(source, f"{wwhere}.attacks", "must map names of at.attacks to overrides")
         for name, over in wave["attacks"].items():
             check_attack(f"{wwhere}.attacks.{name}", merge_attack(attacks[name], over))
+
+
+def _validate_gan(gan: Any, datasets: dict[str, Any], source: str) -> None:
+    """The ``gan`` section (the "Generative attacks" chapter): the victims attacked (a data set
+    of the profile and a victim trained on it, the target classes), the generator recipe
+    (:class:`advlib.gan.GanConfig`, per victim overridable), the baselines of Table 1 (checked
+    against each attack's parameters) and the indices the figures use."""
+    from .attacks.registry import make_attack
+    from .gan import GanConfig
+
+    where = "gan"
+    _check_keys(source, where, gan, _GAN, {"victims", "config"})
+    victims = gan["victims"]
+    if not isinstance(victims, list) or not victims:
+        _fail(source, f"{where}.victims", "must be a non-empty list of {dataset, victim}")
+
+    def recipe(rwhere: str, *configs: Any) -> GanConfig:
+        merged: dict[str, Any] = {}
+        for c in configs:
+            if c is not None and not isinstance(c, dict):
+                _fail(source, rwhere, "must be a mapping of GAN settings")
+            merged.update(c or {})
+        try:
+            return GanConfig.from_dict(merged)
+        except (TypeError, ValueError) as exc:
+            _fail(source, rwhere, str(exc))
+
+    recipe(f"{where}.config", gan["config"])
+    for i, v in enumerate(victims):
+        vwhere = f"{where}.victims[{i}]"
+        _check_keys(source, vwhere, v, _GAN_VICTIM, {"dataset", "victim"})
+        if v["dataset"] not in datasets:
+            _fail(source, f"{vwhere}.dataset", f"{v['dataset']!r} is not a data set of the profile")
+        if v["victim"] not in datasets[v["dataset"]]["victims"]:
+            _fail(source, f"{vwhere}.victim",
+                  f"{v['victim']!r} is not trained on {v['dataset']!r}")  # fmt: skip
+        targets = v.get("targets", "all")
+        ok = targets == "all" or (
+            isinstance(targets, list) and targets
+            and all(isinstance(t, int) and not isinstance(t, bool) and t >= 0 for t in targets)
+            and len(set(targets)) == len(targets))  # fmt: skip
+        if not ok:
+            _fail(source, f"{vwhere}.targets", "must be 'all' or a list of distinct class indices")
+        recipe(f"{vwhere}.config", gan["config"], v.get("config"))
+
+    def victim_index(swhere: str, sec: dict) -> int:
+        i = sec.get("victim", 0)
+        if not isinstance(i, int) or isinstance(i, bool) or not 0 <= i < len(victims):
+            _fail(source, f"{swhere}.victim", f"must index gan.victims (0..{len(victims) - 1})")
+        return i
+
+    if gan.get("n_eval") is not None:
+        _positive_int(source, f"{where}.n_eval", gan["n_eval"])
+    if gan.get("compare") is not None:
+        cwhere = f"{where}.compare"
+        cmp = gan["compare"]
+        _check_keys(source, cwhere, cmp, {"victim", "n", "baselines"}, {"baselines"})
+        victim_index(cwhere, cmp)
+        if "n" in cmp:
+            _positive_int(source, f"{cwhere}.n", cmp["n"])
+        if not isinstance(cmp["baselines"], dict) or not cmp["baselines"]:
+            _fail(source, f"{cwhere}.baselines", "must map labels to {attack, settings}")
+        for label, b in cmp["baselines"].items():
+            bwhere = f"{cwhere}.baselines.{label}"
+            _check_keys(source, bwhere, b, {"attack", "settings"}, {"attack"})
+            try:
+                make_attack(b["attack"], b.get("settings"))
+            except ValueError as exc:
+                _fail(source, bwhere, str(exc))
+    if gan.get("quality") is not None:
+        _check_keys(source, f"{where}.quality", gan["quality"], {"max_clips"}, set())
+        if gan["quality"].get("max_clips") is not None:
+            _positive_int(source, f"{where}.quality.max_clips", gan["quality"]["max_clips"])
+    if gan.get("ablation") is not None:
+        awhere = f"{where}.ablation"
+        ab = gan["ablation"]
+        _check_keys(source, awhere, ab, {"victim", "source", "target", "config", "variants"},
+                    {"source", "target"})  # fmt: skip
+        i = victim_index(awhere, ab)
+        for k in ("source", "target"):
+            if not isinstance(ab[k], int) or isinstance(ab[k], bool) or ab[k] < 0:
+                _fail(source, f"{awhere}.{k}", "must be a class index >= 0")
+        if ab["source"] == ab["target"]:
+            _fail(source, awhere, "source and target must differ")
+        variants = ab.get("variants", ["paper"])
+        if not isinstance(variants, list) or not variants or set(variants) - {"paper", "code"}:
+            _fail(source, f"{awhere}.variants", "must list 'paper' and/or 'code'")
+        recipe(f"{awhere}.config", gan["config"], victims[i].get("config"), ab.get("config"))
+    if gan.get("listen") is not None:
+        lwhere = f"{where}.listen"
+        ls = gan["listen"]
+        _check_keys(source, lwhere, ls, {"victim", "pairs"}, {"pairs"})
+        victim_index(lwhere, ls)
+        pairs = ls["pairs"]
+        if not isinstance(pairs, list) or not pairs or not all(
+            isinstance(p, list) and len(p) == 2 and all(isinstance(k, int) for k in p)
+            and p[0] != p[1] for p in pairs):  # fmt: skip
+            _fail(source, f"{lwhere}.pairs", "must list [source, target] class pairs")
+    if gan.get("transfer") is not None:
+        twhere = f"{where}.transfer"
+        tr = gan["transfer"]
+        _check_keys(source, twhere, tr, {"victim", "others"}, {"others"})
+        spec = victims[victim_index(twhere, tr)]
+        trained = datasets[spec["dataset"]]["victims"]
+        others = tr["others"]
+        if not isinstance(others, list) or not others or set(others) - set(trained):
+            msg = f"must list victims trained on {spec['dataset']!r}: {sorted(trained)}"
+            _fail(source, f"{twhere}.others", msg)
+    if gan.get("playback") is not None:
+        pwhere = f"{where}.playback"
+        pb = gan["playback"]
+        _check_keys(source, pwhere, pb, {"victim", "draws"}, set())
+        victim_index(pwhere, pb)
+        if "draws" in pb:
+            _positive_int(source, f"{pwhere}.draws", pb["draws"])
 
 
 def merge_attack(base: dict[str, Any], over: dict[str, Any] | None) -> dict[str, Any]:

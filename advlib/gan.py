@@ -28,6 +28,7 @@ from tqdm.std import tqdm
 from .attacks.gan import VARIANTS, discriminator_loss, generator_loss, perturb
 from .cache import Cache
 from .data.core import AudioSet
+from .device import model_device, on_device, unwrap
 from .models.speechadvgan import Discriminator, Generator
 
 __all__ = ["FittedGenerator", "GanConfig", "fit_generator", "train_generator"]
@@ -137,7 +138,10 @@ def train_generator(
         x, y = x[keep], y[keep]
     if len(x) == 0:
         raise ValueError("no training clips outside the target class")
+    victim = unwrap(victim)  # train where the victim is (advlib.device)
+    device = model_device(victim)
     g, d = config.build(n_classes, x.shape[1])
+    g, d = g.to(device), d.to(device)
     opt_g = torch.optim.Adam(g.parameters(), lr=config.lr, betas=config.betas)
     opt_d = torch.optim.Adam(d.parameters(), lr=config.lr, betas=config.betas)
     gen = torch.Generator().manual_seed(config.seed)
@@ -161,6 +165,7 @@ def train_generator(
                     tb = (yb + shift) % n_classes
                 else:
                     tb = torch.full_like(yb, target)
+                xb, tb = xb.to(device), tb.to(device)
                 # generator step (Algorithm 1, steps 4-8)
                 delta, x_adv = perturb(g, xb, tb if config.conditional else None,
                                        variant=config.variant)  # fmt: skip
@@ -199,8 +204,8 @@ def train_generator(
         for p, f in zip(victim.parameters(), flags, strict=True):
             p.requires_grad_(f)
     return {
-        "generator": {k: v.detach().clone() for k, v in g.state_dict().items()},
-        "discriminator": {k: v.detach().clone() for k, v in d.state_dict().items()},
+        "generator": {k: v.detach().to("cpu", copy=True) for k, v in g.state_dict().items()},
+        "discriminator": {k: v.detach().to("cpu", copy=True) for k, v in d.state_dict().items()},
         "history": history,
         "epochs": epoch,
         "seconds": time.perf_counter() - t0,
@@ -252,7 +257,7 @@ def fit_generator(
     payload, event = cache.fetch("gan_generator", params, compute)
     g, _ = config.build(data.n_classes, data.length)
     g.load_state_dict(payload["generator"])
-    g.eval()
+    g = on_device(g.eval())
     rec = payload["record"]
     return FittedGenerator(g, target, config, rec["history"], rec["epochs"], rec["seconds"],
                            event.key, event.hit)  # fmt: skip

@@ -187,20 +187,23 @@ def compare_table(
     *,
     seed: int = 0,
     progress: bool = True,
-) -> pd.DataFrame:
+    return_seconds: bool = False,
+) -> pd.DataFrame | tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Table 1: the GAN against the baselines on the same clips, targets and victim.
 
     Every clip of ``x`` is attacked toward every target of ``generators`` other than its own
     class. ``baselines`` maps a label (``genetic``, ``pso``) to ``{attack, settings}``; the
     baselines' runs are cached (their per-clip seconds come from the run that filled the
     cache; the GAN is re-timed here, it takes milliseconds). Returns one row per method:
-    success rate, mean SNR (dB), seconds per example, examples.
+    success rate, mean SNR (dB), seconds per example, examples; with ``return_seconds`` also
+    each method's per-example seconds (for a test of the speed claim).
     """
     victim = victim_fit.model
     table, _ = gan_examples(generators, victim, x, y)
     rows = [{"method": "gan", "success": table["success"].mean(),
              "snr_db": table["snr_db"].mean(), "seconds": table["seconds"].mean(),
              "examples": len(table)}]  # fmt: skip
+    seconds = {"gan": table["seconds"].to_numpy()}
     for label, cfg in baselines.items():
         parts = []
         for target in generators:
@@ -221,7 +224,9 @@ def compare_table(
         rows.append({"method": label, "success": t["success"].mean(),
                      "snr_db": t["snr_db"].replace(np.inf, np.nan).mean(),
                      "seconds": t["seconds"].mean(), "examples": len(t)})  # fmt: skip
-    return pd.DataFrame(rows)
+        seconds[label] = t["seconds"].to_numpy()
+    out = pd.DataFrame(rows)
+    return (out, seconds) if return_seconds else out
 
 
 def error_rates(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:

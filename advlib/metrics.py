@@ -595,6 +595,8 @@ def pesq_score(ref: ArrayLike, deg: ArrayLike, sample_rate: int, mode: str | Non
     Returns
     -------
     float or ndarray of shape (N,)
+        NaN for a clip where PESQ is undefined: its voice-activity detector finds no utterance
+        (silence, many non-speech sounds) or the clip is too short.
 
     Raises
     ------
@@ -617,9 +619,17 @@ def pesq_score(ref: ArrayLike, deg: ArrayLike, sample_rate: int, mode: str | Non
         raise ImportError(
             "pesq_score needs the 'pesq' package: pip install pesq (it compiles C code)"
         ) from e
+    from pesq import BufferTooShortError, NoUtterancesError
+
+    def one(ri: np.ndarray, di: np.ndarray) -> float:
+        try:
+            return float(pesq(sample_rate, ri, di, mode))
+        except (NoUtterancesError, BufferTooShortError):
+            return float("nan")  # PESQ is undefined here (no speech found, or too short)
+
     if r.ndim == 1:
-        return float(pesq(sample_rate, r, d, mode))
-    return np.array([pesq(sample_rate, ri, di, mode) for ri, di in zip(r, d)], dtype=np.float64)
+        return one(r, d)
+    return np.array([one(ri, di) for ri, di in zip(r, d)], dtype=np.float64)
 
 
 def stoi_score(ref: ArrayLike, deg: ArrayLike, sample_rate: int, extended: bool = False) -> Scalar:

@@ -7,6 +7,7 @@ import json
 import platform
 import subprocess
 import sys
+import time
 from collections.abc import Iterable, Mapping
 from importlib import metadata
 from pathlib import Path
@@ -15,6 +16,10 @@ from typing import Any
 from .paths import REPO_ROOT
 
 __all__ = ["PACKAGES", "collect_executed", "environment_info", "git_commit", "provenance_block"]
+
+#: When advlib was first imported in this process: a notebook's first cell imports it, so the
+#: provenance block's wall time is the page's execution time up to that block.
+_T0 = time.time()
 
 #: Packages whose versions every provenance record lists.
 PACKAGES = (
@@ -84,11 +89,17 @@ def provenance_block(
     """An HTML provenance block for the end of an executed page.
 
     The same record travels as display metadata (key ``advlib_provenance``), which the
-    reproducibility appendix collects from every executed notebook.
+    reproducibility appendix collects from every executed notebook, with the page's wall time
+    (since advlib's first import in the kernel) and the numbers it recorded for the scorecard
+    (:func:`advlib.scorecard.record`).
     """
     from IPython.display import HTML
 
+    from .scorecard import recorded
+
     env = environment_info()
+    wall = time.time() - _T0
+    results = recorded()
     events = [
         {"kind": e.kind, "key": e.key, "hit": e.hit, "seconds": round(e.seconds, 3)}
         for e in cache_events
@@ -99,6 +110,8 @@ def provenance_block(
         "seed": seed,
         "parameters": dict(parameters or {}),
         "cache": events,
+        "wall_s": round(wall, 1),
+        "results": results,
         **env,
     }
     pkgs = ", ".join(f"{k} {v}" for k, v in env["packages"].items())
@@ -114,6 +127,11 @@ def provenance_block(
         ("python / platform", html.escape(f"{env['python']} / {env['platform']}")),
         ("packages", html.escape(pkgs)),
         ("cache entries", keys or "none"),
+        ("wall time", f"{wall:.0f} s (kernel time up to this block)"),
+        (
+            "scorecard numbers",
+            html.escape(", ".join(sorted({r["key"] for r in results}))) or "none",
+        ),
     ]
     body = "".join(f"<tr><th style='text-align:left'>{k}</th><td>{v}</td></tr>" for k, v in rows)
     text = (

@@ -25,12 +25,14 @@ from tqdm.std import tqdm
 
 from .cache import Cache
 from .data.core import AudioSet
+from .device import OnDevice, get_device, model_device, on_device
 from .models.registry import build_victim, count_parameters, victim_spec
 
 __all__ = [
     "FittedVictim",
     "TrainConfig",
     "TrainResult",
+    "cpu_state_dict",
     "fit_victim",
     "predict_logits",
     "train_classifier",
@@ -123,8 +125,9 @@ def predict_logits(model: nn.Module, x: torch.Tensor, batch_size: int = 256) -> 
     """Logits of ``model`` (in eval mode) on ``x``, in batches; the model's mode is restored."""
     was_training = model.training
     model.eval()
+    dev = model_device(model)
     try:
-        outs = [model(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
+        outs = [model(x[i : i + batch_size].to(dev)).cpu() for i in range(0, len(x), batch_size)]
     finally:
         model.train(was_training)
     return torch.cat(outs) if outs else torch.empty(0)
@@ -149,6 +152,17 @@ def _craft(model: nn.Module, adversary: Adversary, x: torch.Tensor, y: torch.Ten
         return adversary(model, x, y).detach()
     finally:
         model.train()
+
+
+def cpu_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
+    """A copy of ``model``'s state dict on the CPU (cached weights load on any machine)."""
+    sd = model.state_dict()
+    if model_device(model).type == "cpu":
+        return copy.deepcopy(sd)
+    out = type(sd)((k, v.detach().to("cpu", copy=True)) for k, v in sd.items())
+    if hasattr(sd, "_metadata"):
+        out._metadata = copy.deepcopy(sd._metadata)  # type: ignore[attr-defined]
+    return out
 
 
 def train_classifier(
@@ -204,6 +218,8 @@ def train_classifier(
     elif config.scheduler == "cosine":
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.epochs)
     x, y = train.x, train.y
+    device = model_device(model)  # batches go where the model is (advlib.device)
+    cpu_view = model if device.type == "cpu" else OnDevice(model, device)
     best_acc, best_epoch, best_state = -float("inf"), -1, None
     history: list[dict[str, float]] = []
     t_start = time.perf_counter()
@@ -215,7 +231,7 @@ def train_classifier(
         total_loss, correct = 0.0, 0
         for i in range(0, len(x), config.batch_size):
             idx = perm[i : i + config.batch_size]
-            xb, yb = x[idx], y[idx]
+            xb, yb = x[idx].to(device), y[idx].to(device)
             if adversary is None:
                 logits = model(xb)
                 loss = nn.functional.cross_entropy(logits, yb)
@@ -228,7 +244,7 @@ def train_classifier(
             loss.backward()
             opt.step()
             total_loss += loss.item() * len(idx)
-            correct += (logits.argmax(1) == y[idx]).sum().item()
+            correct += (logits.argmax(1) == yb).sum().item()
         v_loss, v_acc = _epoch_eval(model, valid.x, valid.y)
         row = {
             "epoch": epoch,
@@ -240,7 +256,7 @@ def train_classifier(
             "seconds": time.perf_counter() - t0,
         }
         if monitor is not None:
-            row.update({k: float(v) for k, v in monitor(model).items()})
+            row.update({k: float(v) for k, v in monitor(cpu_view).items()})
             model.train()
         if select != "last" and select not in row:
             raise ValueError(f"select={select!r} is not a history value; have {sorted(row)}")
@@ -252,7 +268,7 @@ def train_classifier(
         score = float(epoch) if select == "last" else row[select]
         if score > best_acc:
             best_acc, best_epoch = score, epoch
-            best_state = copy.deepcopy(model.state_dict())
+            best_state = cpu_state_dict(model)
         if sched is not None:
             sched.step(v_acc) if config.scheduler == "plateau" else sched.step()
         bar.set_postfix(loss=f"{row['train_loss']:.3f}", val_acc=f"{v_acc:.3f}", best=best_epoch)
@@ -322,7 +338,7 @@ def fit_victim(
         return build_victim(victim, data.n_classes, data.length, **knobs)
 
     def compute() -> dict[str, Any]:
-        model = build()
+        model = build().to(get_device())
         res = train_classifier(
             model, data.part("train"), data.part("valid"), config, progress=progress, desc=victim
         )
@@ -339,7 +355,7 @@ def fit_victim(
     payload, event = cache.fetch("victim", params, compute)
     model = build()
     model.load_state_dict(payload["weights"])
-    model.eval()
+    model = on_device(model.eval())
     rec = payload["record"]
     return FittedVictim(
         model=model,

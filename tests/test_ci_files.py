@@ -35,3 +35,13 @@ def test_ci_run_is_executable_and_strict():
     text = (ROOT / ".ci" / "run").read_text()
     assert text.startswith("#!/usr/bin/env bash") and "set -euo pipefail" in text
     assert "make test" in text and "make book PROFILE=ci" in text
+
+
+def test_ci_measures_the_no_op_rebuild_and_checks_the_book_in_a_browser():
+    text = (ROOT / ".ci" / "run").read_text()
+    build = text.index("make book PROFILE=ci\n")
+    noop = text.index("make book PROFILE=ci > _build/noop-rebuild.log")
+    assert build < noop and "Nothing to be done" in text and "-ge 60" in text
+    check = text.index("python -m advlib.browsercheck")
+    assert noop < check
+    assert "--scorecard book/generated/scorecard.html" in text and "--require-alt" in text

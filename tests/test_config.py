@@ -242,3 +242,73 @@ def test_merge_attack_merges_settings_key_by_key():
     assert merge_attack({"attack": "deepfool"}, {"settings": {"steps": 5}})["settings"] == {
         "steps": 5
     }
+
+
+# --------------------------------------------------------------------------------------------
+# the ``gan`` section (the "Generative attacks" chapter)
+# --------------------------------------------------------------------------------------------
+
+
+def _gan(c):
+    return c["gan"]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "match"),
+    [
+        (lambda c: _gan(c).pop("victims"), r"gan: missing key\(s\) \['victims'\]"),
+        (lambda c: _gan(c).pop("config"), r"gan: missing key\(s\) \['config'\]"),
+        (lambda c: _gan(c).update(colour=1), r"gan: unknown key\(s\) \['colour'\]"),
+        (lambda c: _gan(c).update(victims=[]), "gan.victims"),
+        (lambda c: _gan(c)["victims"][0].update(dataset="fsdd"), r"gan.victims\[0\].dataset"),
+        (lambda c: _gan(c)["victims"][0].update(victim="resnet56"), r"gan.victims\[0\].victim"),
+        (lambda c: _gan(c)["victims"][1].update(targets=[1, 1]), r"gan.victims\[1\].targets"),
+        (lambda c: _gan(c)["victims"][1].update(targets="some"), r"gan.victims\[1\].targets"),
+        (lambda c: _gan(c)["victims"][1].update(targets=[-1]), r"gan.victims\[1\].targets"),
+        (lambda c: _gan(c)["victims"][0].update(colour=1), r"gan.victims\[0\]: unknown key"),
+        (lambda c: _gan(c)["victims"][0].update(config={"gamma": -1}), r"victims\[0\].config"),
+        (lambda c: _gan(c)["config"].update(variant="mine"), "gan.config: variant must be"),
+        (lambda c: _gan(c)["config"].update(widht=1), r"gan.config: unknown GAN setting"),
+        (lambda c: _gan(c)["config"].update(warmup=9), "gan.config: warmup"),
+        (lambda c: _gan(c)["config"].update(lr=0), "gan.config: lr"),
+        (lambda c: _gan(c).update(n_eval=0), "gan.n_eval"),
+        (lambda c: _gan(c)["compare"].update(victim=5), "gan.compare.victim"),
+        (lambda c: _gan(c)["compare"].update(n=0), "gan.compare.n"),
+        (lambda c: _gan(c)["compare"].update(baselines={}), "gan.compare.baselines"),
+        (
+            lambda c: _gan(c)["compare"]["baselines"].update(ga={"attack": "nope"}),
+            "gan.compare.baselines.ga",
+        ),
+        (
+            lambda c: _gan(c)["compare"]["baselines"]["pso"]["settings"].update(particlez=3),
+            "gan.compare.baselines.pso",
+        ),
+        (lambda c: _gan(c)["quality"].update(max_clips=0), "gan.quality.max_clips"),
+        (lambda c: _gan(c)["ablation"].update(target=1), "gan.ablation: source and target"),
+        (lambda c: _gan(c)["ablation"].update(source=-1), "gan.ablation.source"),
+        (lambda c: _gan(c)["ablation"].update(variants=["mine"]), "gan.ablation.variants"),
+        (lambda c: _gan(c)["ablation"].update(config={"beta": -1}), "gan.ablation.config"),
+        (lambda c: _gan(c)["listen"].update(pairs=[[1, 1]]), "gan.listen.pairs"),
+        (lambda c: _gan(c)["listen"].update(pairs=[1, 0]), "gan.listen.pairs"),
+        (lambda c: _gan(c)["transfer"].update(others=["resnet56"]), "gan.transfer.others"),
+        (lambda c: _gan(c)["transfer"].update(victim=2), "gan.transfer.victim"),
+        (lambda c: _gan(c)["playback"].update(draws=0), "gan.playback.draws"),
+    ],
+)
+def test_bad_gan_sections_name_the_key(mutate, match):
+    cfg = copy.deepcopy(load_profile("demo"))
+    mutate(cfg)
+    with pytest.raises(ProfileError, match=match):
+        validate_profile(cfg)
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_every_profile_has_a_gan_section_with_both_victims(name):
+    """Speech (WideResNet) and music (SampleCNN) victims in every profile; each named victim is
+    trained on its data set's page."""
+    cfg = load_profile(name)
+    gan = cfg["gan"]
+    assert [v["victim"] for v in gan["victims"]] == ["wrn28_10", "samplecnn"]
+    for v in gan["victims"]:
+        assert v["victim"] in cfg["datasets"][v["dataset"]]["victims"]
+    assert set(gan["compare"]["baselines"]) == {"genetic", "pso"}

@@ -428,6 +428,9 @@ def test_speech_commands_words_and_unknown(tmp_path: Path) -> None:
         load_speech_commands(root, words=["yes", "_background_noise_"], progress=False)
     with pytest.raises(ValueError, match="words"):
         load_speech_commands(root, unknown=True, progress=False)
+    # an unquoted YAML list reads yes/no as booleans: named, not a folder lookup
+    with pytest.raises(ValueError, match="quote them"):
+        load_speech_commands(root, words=[True, False], progress=False)
 
 
 @pytest.mark.parametrize("missing", ["testing_list.txt", "validation_list.txt"])

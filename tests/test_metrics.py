@@ -349,6 +349,15 @@ def test_pesq_matches_package_and_orders_noise(sr, mode):
     assert np.allclose(pesq_score(np.stack([x, x]), batch, sr), scores[1:])
 
 
+def test_pesq_is_nan_where_undefined():
+    pytest.importorskip("pesq")
+    quiet = np.zeros(16000)  # no utterance for PESQ's voice-activity detector
+    assert np.isnan(pesq_score(quiet, quiet + 1e-7, 16000))
+    speechy = 0.3 * np.sin(2 * np.pi * 220 * np.arange(16000) / 16000) * np.hanning(16000)
+    both = pesq_score(np.stack([quiet, speechy]), np.stack([quiet, speechy + 1e-3]), 16000)
+    assert np.isnan(both[0]) and np.isfinite(both[1])
+
+
 def test_pesq_rejects_rates_and_modes():
     x = _speechlike(16000, 0.5)
     for sr in (22050, 44100, 0):

@@ -123,8 +123,10 @@ def test_notebooks_run_under_papermill(tmp_path, tmp_cache):
     execute("gan.ipynb", out / "gan.ipynb", {"profile": "test"})
     gt = str(nbformat.read(out / "gan.ipynb", as_version=4))
     for needle in ("Mean targeted success", "genetic", "pso", "92.33", "hinge only", "<audio",
-                   "image/png", "error_rate", "after playback"):  # fmt: skip
+                   "image/png", "error_rate", "after playback", "max training success %",
+                   "share of |delta|", "96.88", "Sec. V-B"):  # fmt: skip
         assert needle in gt, f"GAN page lacks {needle!r}"
+    assert "'alt': 'Figure" in gt, "figures must carry alt text (advlib.alttext)"
 
     execute("frontends.ipynb", out / "frontends.ipynb", {"profile": "test"})
     fe = str(nbformat.read(out / "frontends.ipynb", as_version=4))

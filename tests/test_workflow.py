@@ -47,7 +47,17 @@ def test_dry_run_lists_every_page(profile, tmp_path):
         for line in out.splitlines()
         if line.split()[:1]
         and line.split()[0]
-        in ("victims", "frontends", "bench", "reproducibility", "uap", "at", "all")
+        in (
+            "victims",
+            "frontends",
+            "bench",
+            "reproducibility",
+            "uap",
+            "at",
+            "gan",
+            "scorecard",
+            "all",
+        )
     }
     assert lines.get("victims") == str(n), out
     assert lines.get("reproducibility") == "1", out
@@ -55,6 +65,8 @@ def test_dry_run_lists_every_page(profile, tmp_path):
     assert lines.get("bench") == "1", out
     assert lines.get("uap") == "1", out  # the "Universal perturbations" chapter
     assert lines.get("at") == "1", out  # the "Adversarial training" chapter
+    assert lines.get("gan") == "1", out  # the "Generative attacks" chapter
+    assert lines.get("scorecard") == "1", out
 
 
 def test_paper_profile_at_job_covers_the_paper():
@@ -79,3 +91,48 @@ def test_paper_profile_at_job_covers_the_paper():
     assert set(at["attacks"]) == {"bim_a", "bim_b", "jsma", "deepfool", "cw_l2", "pia"}
     assert at["attacks"]["pia"]["settings"]["steps"] == 500  # spec: NES, 500 iterations
     assert at["cap"] == 3.0 and at["fgsm"]["alpha"] == 0.0
+
+
+def test_paper_profile_gan_job_covers_the_paper():
+    """The paper profile's GAN job: WideResNet-28-10 on Speech Commands' ten words and SampleCNN
+    on GTZAN at full size, one generator per target for every class with the paper's recipe
+    (Sec. V-A-2), Table 1's baselines with the spec's settings, the ablation in both
+    formulations on yes -> right."""
+    from advlib.data.speech_commands import GAN_WORDS
+    from advlib.gan import GanConfig
+
+    cfg = load_profile("paper")
+    gan = cfg["gan"]
+    victims = [(v["dataset"], v["victim"]) for v in gan["victims"]]
+    assert victims == [("speech_commands_gan", "wrn28_10"), ("gtzan", "samplecnn")]
+    ds = cfg["datasets"]
+    assert ds["speech_commands_gan"]["args"]["words"] == list(GAN_WORDS)
+    assert ds["gtzan"]["args"]["length"] == 16_384 == ds["speech_commands_gan"]["args"]["length"]
+    assert ds["speech_commands_gan"]["victims"]["wrn28_10"]["knobs"]["depth"] == 28
+    assert ds["gtzan"]["victims"]["samplecnn"]["knobs"]["width"] == 1.0
+    assert all(v.get("targets", "all") == "all" for v in gan["victims"])
+    recipe = GanConfig.from_dict(gan["config"])
+    assert recipe == GanConfig()  # the paper's defaults, per-target generators
+    assert not recipe.conditional and recipe.epochs == 50 and recipe.gamma == 100.0
+    base = gan["compare"]["baselines"]
+    assert base["genetic"]["attack"] == "genetic" and base["pso"]["attack"] == "pso"
+    assert base["genetic"]["settings"]["steps"] == 500  # spec: up to 500 generations
+    assert base["pso"]["settings"]["particles"] == 25 and base["pso"]["settings"]["eps"] == 0.002
+    ab = gan["ablation"]
+    words = list(GAN_WORDS)
+    assert (words[ab["source"]], words[ab["target"]]) == ("yes", "right")
+    assert ab["variants"] == ["paper", "code"]
+
+
+def test_paper_profile_dry_run_schedules_every_artefact_of_the_spec(tmp_path):
+    """The spec's experiment matrix (section 1): at the paper profile every artefact is
+    computed in full, and the page that computes it is among the dry run's jobs."""
+    from advlib.artefacts import ARTEFACTS, scheduled
+
+    out = _dry_run("paper", tmp_path)
+    jobs = {line.split()[0] for line in out.splitlines() if line.split()[:1]}
+    missing = [k for k, ok in scheduled(load_profile("paper")).items() if not ok]
+    assert not missing, f"the paper profile does not compute {missing}"
+    for key, (page, _) in ARTEFACTS.items():
+        assert page in jobs, f"{key}: page {page!r} not scheduled"
+    assert len(ARTEFACTS) == 17  # the rows of the spec's table

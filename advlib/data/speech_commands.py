@@ -128,7 +128,8 @@ def load_speech_commands(
         A split list or a requested word folder is missing (named).
     ValueError
         A list names a missing clip of a loaded word, a clip is in both lists, ``words`` has
-        duplicates or names ``_background_noise_``, or ``unknown=True`` without ``words``.
+        duplicates, a non-string or ``_background_noise_``, or ``unknown=True`` without
+        ``words``.
     AudioError
         An unreadable, empty, multi-channel, non-finite or wrong-rate file (named).
     """
@@ -153,6 +154,12 @@ def load_speech_commands(
         classes = tuple(folders)
     else:
         keep = list(words)
+        bad = [w for w in keep if not isinstance(w, str)]
+        if bad:
+            raise ValueError(
+                f"words must be strings, got {bad} (YAML reads unquoted yes/no/on/off as "
+                "booleans: quote them)"
+            )
         if len(set(keep)) != len(keep):
             raise ValueError(f"words has duplicates: {keep}")
         if BACKGROUND_NOISE in keep or UNKNOWN in keep:
