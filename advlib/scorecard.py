@@ -282,7 +282,8 @@ def verdict(claim: Mapping[str, Any], records: Sequence[Mapping[str, Any]]) -> t
     for r in misses[:4]:
         a, b = _interval(r)
         name = r.get("label") or r.get("dataset") or r["key"]
-        parts.append(f"{name} {_fmt(r['value'], unit)} [{_fmt(a, unit)}, {_fmt(b, unit)}]")
+        ci = "" if a == b else f" [{_fmt(a, unit)}, {_fmt(b, unit)}]"
+        parts.append(f"{name} {_fmt(r['value'], unit)}{ci}")
     more = f" and {len(misses) - 4} more" if len(misses) > 4 else ""
     side = "below" if below == len(misses) else "above" if below == 0 else "outside"
     what = "the paper's range" if kind == "range" else "the paper's value"

@@ -128,6 +128,13 @@ def test_notebooks_run_under_papermill(tmp_path, tmp_cache):
         assert needle in gt, f"GAN page lacks {needle!r}"
     assert "'alt': 'Figure" in gt, "figures must carry alt text (advlib.alttext)"
 
+    # the scorecard reads the numbers those three chapters recorded
+    execute("scorecard.ipynb", out / "scorecard.ipynb",
+            {"profile": "test", "executed_dir": str(out)})  # fmt: skip
+    st = str(nbformat.read(out / "scorecard.ipynb", as_version=4))
+    for needle in ("reproduced", "not run at this profile", "GAN-6", "<table", "image/png"):
+        assert needle in st, f"scorecard page lacks {needle!r}"
+
     execute("frontends.ipynb", out / "frontends.ipynb", {"profile": "test"})
     fe = str(nbformat.read(out / "frontends.ipynb", as_version=4))
     assert "image/png" in fe and "<audio" in fe
