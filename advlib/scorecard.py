@@ -199,12 +199,12 @@ def load_headlines(path: str | Path = HEADLINES_CSV) -> pd.DataFrame:
         rows = list(csv.DictReader(fh))
     if not rows or tuple(rows[0]) != _COLUMNS:
         raise ValueError(f"{path}: expected the columns {list(_COLUMNS)}")
-    seen = set()
+    seen: set[object] = set()
     for i, r in enumerate(rows, start=2):
         where = f"{path}:{i}"
-        if r["id"] in seen or r["key"] in {x["key"] for x in rows[: i - 2]}:
+        if r["id"] in seen or ("key", r["key"]) in seen:
             raise ValueError(f"{where}: duplicate id or key {r['id']!r} / {r['key']!r}")
-        seen.add(r["id"])
+        seen.update((r["id"], ("key", r["key"])))
         if r["kind"] not in KINDS:
             raise ValueError(f"{where}: kind must be one of {KINDS}, got {r['kind']!r}")
         if not (r["paper"] and r["artefact"] and r["table_row"] and r["claim"]):
