@@ -49,6 +49,7 @@ book: pipeline
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: setup
 	$(BIN)/ruff check --fix .
@@ -64,8 +65,8 @@ test-all: lint
 # Speed, measured here and never in tests: victim throughput, then our attacks against
 # torchattacks, Foolbox and ART on the same victim and 256 clips (about 20 min on 2 cores).
 bench: setup
-	$(BIN)/python -m advlib.bench --profile $(PROFILE) --out bench/results-$(PROFILE).json
-	$(BIN)/python -m advlib.bench_attacks --profile $(PROFILE) --out bench/attacks-$(PROFILE).json
+	$(BIN)/python -m advlib.tools.bench_victims --profile $(PROFILE) --out bench/results-$(PROFILE).json
+	$(BIN)/python -m advlib.tools.bench_attacks --profile $(PROFILE) --out bench/attacks-$(PROFILE).json
 
 clean:
 	rm -rf _build book/generated .snakemake

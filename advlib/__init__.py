@@ -1,21 +1,15 @@
 """advlib: data, victims, attacks, metrics and statistics for adversarial audio studies.
 
-The layers (each importing only those below it): ``advlib.data`` -> ``advlib.models`` ->
-``advlib.attacks`` -> ``advlib.metrics`` / ``advlib.stats``; ``advlib.train``, ``advlib.cache``
-and ``advlib.report`` around them; notebooks and the workflow on top.
+The package in floors, each importing only the floors below it (import-linter contracts in
+``pyproject.toml``, run by ``make lint``):
+
+* ``advlib.tools``: benchmarks, the browser check, notebook tools, alt text (imported by nothing);
+* ``advlib.chapters``: one module per book chapter (independent of each other);
+* ``advlib.study``: profiles, the ``Study`` session, records, provenance, scorecard, paper numbers;
+* ``advlib.run``: attack runs, universal perturbations, transfer, playback;
+* ``advlib.train``: classifier, adversarial and generator training;
+* the floor: ``data``, ``models``, ``attacks``, ``metrics``, ``stats``, ``plots``, ``cache``,
+  ``device``, ``paths``.
 """
 
 __version__ = "0.1.0"
-
-
-def _install_alt_text() -> None:
-    """Figures shown in a notebook carry alt text (see :mod:`advlib.alttext`)."""
-    import sys
-
-    if "ipykernel" in sys.modules:
-        from .alttext import install
-
-        install()
-
-
-_install_alt_text()

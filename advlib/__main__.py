@@ -33,26 +33,26 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.cmd == "profile":
-        from .config import load_profile
+        from advlib.chapters import load_profile
 
         cfg = load_profile(args.name)
         print(f"profile {cfg['profile']} (seed {cfg['seed']}): valid")
         for name, ds in cfg["datasets"].items():
             print(f"  {name} [{ds['loader']}]: victims {', '.join(ds['victims'])}")
     elif args.cmd == "victims":
-        from .models.registry import VICTIMS
+        from advlib.models.registry import VICTIMS
 
         for name, spec in VICTIMS.items():
             print(f"{name:16s} {spec.title:20s} paper config {spec.paper_config}  ({spec.paper})")
     elif args.cmd == "datasets":
-        from .data.registry import dataset_info, dataset_names
+        from advlib.data.registry import dataset_info, dataset_names
 
         for name in dataset_names():
             e = dataset_info(name)
             print(f"{name:20s} {e['title']}\n{'':20s} licence: {e['licence']}; {e['source']}")
     elif args.cmd == "fetch":
-        from .data.download import fetch
-        from .paths import data_dir
+        from advlib.data.download import fetch
+        from advlib.paths import data_dir
 
         root = args.root or data_dir() / "downloads"
         path = fetch(args.name, root)
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.cmd == "device":
         import torch
 
-        from .device import get_device
+        from advlib.device import get_device
 
         try:
             dev = get_device(args.device)

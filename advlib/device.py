@@ -3,11 +3,12 @@
 The device comes from the ``ADVLIB_DEVICE`` environment variable (``cpu``, ``cuda``,
 ``cuda:1``, ``mps``); ``make book DEVICE=cuda`` and ``python -m advlib ... --device cuda`` set it,
 and the workflow passes it to every page (``snakemake --config device=cuda``). Training loops
-(:func:`advlib.train.train_classifier`, :func:`advlib.gan.train_generator`) run on the device
-of the model they are given; the ``fit_*`` functions move the freshly built model there, cache
-the weights on the CPU (so a cache filled on a GPU loads anywhere) and hand back the model
-wrapped in :class:`OnDevice`, which moves each input batch to the device and the output back,
-so every attack and table keeps working on CPU tensors (gradients flow through the copies).
+(:func:`advlib.train.classifier.train_classifier`, :func:`advlib.train.generator.train_generator`)
+run on the device of the model they are given; the ``fit_*`` functions move the freshly built
+model there, cache the weights on the CPU (so a cache filled on a GPU loads anywhere) and hand
+back the model wrapped in :class:`OnDevice`, which moves each input batch to the device and the
+output back, so every attack and table keeps working on CPU tensors (gradients flow through
+the copies).
 On the CPU nothing is wrapped or moved: results are bitwise those of a CPU-only run.
 """
 

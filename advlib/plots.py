@@ -142,7 +142,7 @@ def plot_frontends(clip: np.ndarray, sample_rate: int, *, title: str = "") -> pl
     at its default setting scaled to the clip's sample rate)."""
     import torch
 
-    from .models import frontends as fe
+    from advlib.models import frontends as fe
 
     x = torch.as_tensor(np.asarray(clip, dtype=np.float32))[None]
     sr = int(sample_rate)

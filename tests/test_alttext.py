@@ -4,8 +4,8 @@ import matplotlib.pyplot as plt
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from advlib.alttext import describe, install
-from advlib.nbtools import add_alt_text, main
+from advlib.tools.alttext import describe, install
+from advlib.tools.nbtools import add_alt_text, main
 
 
 def test_describe_reads_titles_labels_and_legends():

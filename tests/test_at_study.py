@@ -1,4 +1,4 @@
-"""The AT chapter's helpers (advlib.at_study): images, cached (adversarial) fits, the budget
+"""The AT chapter's helpers (advlib.chapters.at): images, cached (adversarial) fits, the budget
 sweep, the AUC / eps_r / significance tables and the profile helpers.
 
 The tables are checked on hand-built results with known answers (the empirical CDF's integral,
@@ -14,14 +14,14 @@ import pytest
 import torch
 from scipy.stats import wilcoxon
 
-from advlib import at_study as ats
 from advlib.cache import Cache
-from advlib.config import load_profile
+from advlib.chapters import at as ats
+from advlib.chapters import load_profile
 from advlib.data import load_dataset
 from advlib.metrics import epsilon_at_auc, epsilon_r
 from advlib.models.registry import build_victim
-from advlib.paper_numbers import load_paper_numbers
 from advlib.stats import holm, mcnemar_exact, two_proportion_z
+from advlib.study.paper_numbers import load_paper_numbers
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

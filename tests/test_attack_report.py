@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import torch
 
-from advlib.attack_report import (
+from advlib.chapters.attacks import (
     bench_table,
     example,
     plot_bench,
@@ -13,7 +13,7 @@ from advlib.attack_report import (
     settings_table,
     summary_table,
 )
-from advlib.run import AttackRun
+from advlib.run.runner import AttackRun
 
 
 def _run(success, snr, attacked=None):
@@ -72,7 +72,7 @@ def test_plots_draw_one_bar_per_run_and_library():
 
 
 def test_playback_success_counts_clip_plays():
-    from advlib.attack_report import playback_success
+    from advlib.run.playback import playback_success
 
     class Loud(torch.nn.Module):  # class 1 when the clip's RMS exceeds 0.1
         def forward(self, x):
@@ -91,7 +91,7 @@ def test_playback_success_counts_clip_plays():
 
 
 def test_universal_table_reports_success_and_loudness():
-    from advlib.attack_report import universal_table
+    from advlib.chapters.attacks import universal_table
 
     run = _run([True, False], [20.0, 30.0])
     run.table["fooled_label"] = [True, True]
@@ -106,7 +106,7 @@ def test_universal_table_reports_success_and_loudness():
 
 
 def test_playback_table_judges_runs_on_the_given_model():
-    from advlib.attack_report import playback_table
+    from advlib.chapters.attacks import playback_table
 
     class Sign(torch.nn.Module):  # class 1 when the clip's mean is positive
         def forward(self, x):

@@ -640,7 +640,7 @@ def test_signature_follows_the_shared_vocabulary(attack):
 
 def test_attacks_import_no_data_metrics_or_io_and_never_print():
     root = Path(attacks_pkg.__file__).parent
-    forbidden_modules = ("advlib.metrics", "advlib.data", "advlib.train", "advlib.cache")
+    forbidden_modules = ("advlib.metrics", "advlib.data", "advlib.train.classifier", "advlib.cache")
     for path in root.glob("*.py"):
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):

@@ -1,6 +1,6 @@
 """The attack benchmark's quick path on a tiny untrained model: schema and pass counts.
 
-Speed itself is measured by ``python -m advlib.bench_attacks``, never here.
+Speed itself is measured by ``python -m advlib.tools.bench_attacks``, never here.
 """
 
 import json
@@ -10,7 +10,7 @@ import pytest
 import torch
 from torch import nn
 
-from advlib import bench_attacks as ba
+from advlib.tools import bench_attacks as ba
 
 T, K, N = 32, 4, 8
 

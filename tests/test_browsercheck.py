@@ -1,11 +1,12 @@
-"""advlib.browsercheck: the verdict logic (no browser), then headless Chromium on a tiny site."""
+"""advlib.tools.browsercheck: the verdict logic (no browser), then headless Chromium on a tiny
+site."""
 
 import json
 
 import numpy as np
 import pytest
 
-from advlib import browsercheck as bc
+from advlib.tools import browsercheck as bc
 
 # -- verdict logic, no browser ---------------------------------------------------------------
 

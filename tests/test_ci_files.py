@@ -42,6 +42,6 @@ def test_ci_measures_the_no_op_rebuild_and_checks_the_book_in_a_browser():
     build = text.index("make book PROFILE=ci\n")
     noop = text.index("make book PROFILE=ci > _build/noop-rebuild.log")
     assert build < noop and "Nothing to be done" in text and "-ge 60" in text
-    check = text.index("python -m advlib.browsercheck")
+    check = text.index("python -m advlib.tools.browsercheck")
     assert noop < check
     assert "--scorecard book/generated/scorecard.html" in text and "--require-alt" in text

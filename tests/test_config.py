@@ -2,8 +2,9 @@ import copy
 
 import pytest
 
-from advlib.config import PROFILES, ProfileError, load_profile, validate_profile
+from advlib.chapters import load_profile, validate_profile
 from advlib.data import GENERATED_LOADERS
+from advlib.study.profile import PROFILES, ProfileError
 
 
 @pytest.mark.parametrize("name", PROFILES)
@@ -209,7 +210,7 @@ def test_bad_at_sections_name_the_key(mutate, match):
 
 @pytest.mark.parametrize("name", PROFILES)
 def test_every_profile_has_an_at_section(name):
-    from advlib.at_study import ATTACK_TITLES
+    from advlib.chapters.at import ATTACK_TITLES
 
     at = load_profile(name)["at"]
     assert at["archs"] and at["representations"] and at["attack_cells"]
@@ -227,7 +228,7 @@ def test_paper_profile_covers_the_papers_grid():
 
 
 def test_merge_attack_merges_settings_key_by_key():
-    from advlib.config import merge_attack
+    from advlib.study.profile import merge_attack
 
     base = {"attack": "bim", "targeted": True, "budgets": [0.1, 1.0],
             "settings": {"steps": 10, "norm": 2, "variant": "a"}}  # fmt: skip

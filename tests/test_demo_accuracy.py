@@ -8,11 +8,11 @@ book build that follows in CI reuses them.
 import pytest
 
 from advlib.cache import Cache
-from advlib.config import load_profile
+from advlib.chapters import load_profile
+from advlib.chapters.victims import evaluate
 from advlib.data import load_dataset
 from advlib.paths import cache_dir
-from advlib.report import evaluate
-from advlib.train import fit_victim
+from advlib.train.classifier import fit_victim
 
 
 @pytest.mark.slow

@@ -70,7 +70,7 @@ def test_training_on_the_cpu_is_unchanged_by_the_device_path(tmp_path, monkeypat
     """fit_victim on the CPU hands back the plain model (no wrapper), weights on the CPU."""
     from advlib.cache import Cache
     from advlib.data.synthetic import make_synthetic
-    from advlib.train import cpu_state_dict, fit_victim
+    from advlib.train.classifier import cpu_state_dict, fit_victim
 
     monkeypatch.setenv(ENV, "cpu")
     data = make_synthetic(seed=1, clips_per_class=5, sample_rate=8000, duration=0.5)

@@ -9,8 +9,8 @@ import torch.nn.functional as F
 
 from advlib.attacks import gan as G
 from advlib.attacks.registry import make_attack
-from advlib.gan import GanConfig, fit_generator, train_generator
 from advlib.models.speechadvgan import D_CHANNELS, G_CHANNELS, Discriminator, Generator
+from advlib.train.generator import GanConfig, fit_generator, train_generator
 
 
 def test_generator_matches_the_paper_figure():

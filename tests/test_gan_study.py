@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 import torch
 
-from advlib import gan_study as gs
 from advlib.cache import Cache
+from advlib.chapters import gan as gs
 from advlib.data import load_dataset
-from advlib.gan import fit_generator
+from advlib.train.generator import fit_generator
 
 TINY = dict(width=0.25, depth=3, d_width=0.25, d_depth=3, batch_size=16, lr=1e-3, seed=3,
             epochs=3, warmup=1, gamma=0.0, beta=0.0)  # fmt: skip

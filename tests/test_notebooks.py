@@ -5,7 +5,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from advlib.nbtools import has_parameters_cell, set_title
+from advlib.tools.nbtools import has_parameters_cell, set_title
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -126,7 +126,7 @@ def test_notebooks_run_under_papermill(tmp_path, tmp_cache):
                    "image/png", "error_rate", "after playback", "max training success %",
                    "share of |delta|", "96.88", "Sec. V-B"):  # fmt: skip
         assert needle in gt, f"GAN page lacks {needle!r}"
-    assert "'alt': 'Figure" in gt, "figures must carry alt text (advlib.alttext)"
+    assert "'alt': 'Figure" in gt, "figures must carry alt text (advlib.tools.alttext)"
 
     # the scorecard reads the numbers those three chapters recorded
     execute("scorecard.ipynb", out / "scorecard.ipynb",
@@ -145,7 +145,7 @@ def test_notebooks_run_under_papermill(tmp_path, tmp_cache):
     assert "victims/synthetic.ipynb" in rtext
     assert "computed" in rtext, "the appendix must list the cache entry the page computed"
 
-    from advlib.provenance import collect_executed
+    from advlib.study.provenance import collect_executed
 
     (rec,) = [r for r in collect_executed(out) if r["notebook"] == "victims/synthetic.ipynb"]
     assert rec["provenance"]["profile"] == "test"

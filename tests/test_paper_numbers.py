@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from advlib import paths
-from advlib.paper_numbers import (
+from advlib.study.paper_numbers import (
     COLUMNS,
     GAN_GTZAN_GENRES,
     GAN_SPEECH_COMMANDS,

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from advlib.attacks import deepfool, fgsm, pgd
-from advlib.run import run_attack
+from advlib.run.runner import run_attack
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -111,7 +111,7 @@ def test_make_attack_checks_names_and_settings():
 
 
 def test_pick_clips_is_class_balanced_and_seeded():
-    from advlib.run import pick_clips
+    from advlib.run.runner import pick_clips
 
     y = torch.tensor([0] * 10 + [1] * 3 + [2] * 7)
     idx = pick_clips(y, 9, seed=1)
@@ -127,7 +127,7 @@ def test_pick_clips_is_class_balanced_and_seeded():
 def test_attack_clips_is_cached_and_keyed_by_settings(tmp_path):
     from advlib.cache import Cache
     from advlib.data.synthetic import make_synthetic
-    from advlib.run import attack_clips
+    from advlib.run.runner import attack_clips
 
     data = make_synthetic(seed=0, clips_per_class=6, sample_rate=4000, duration=0.025)
     torch.manual_seed(0)

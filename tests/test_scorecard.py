@@ -10,15 +10,14 @@ import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from advlib import scorecard as sc
-from advlib.config import load_profile
+from advlib.chapters import load_profile
+from advlib.study import scorecard as sc
+from advlib.study.records import Records
 
 
-@pytest.fixture(autouse=True)
-def _fresh_records():
-    sc.clear_records()
-    yield
-    sc.clear_records()
+@pytest.fixture
+def rec():
+    return Records()
 
 
 def _claim(kind, low=None, high=None, **kw):
@@ -44,7 +43,7 @@ def test_shipped_headlines_validate_and_cover_spec_section_1():
 
 def test_headlines_values_match_the_paper_numbers_files():
     """A claim's number is the number stored, with its source, in the per-paper data."""
-    from advlib.paper_numbers import load_paper_numbers
+    from advlib.study.paper_numbers import load_paper_numbers
 
     gan = load_paper_numbers("GAN")
     t1 = gan[(gan["artefact"] == "Table 1") & (gan["dataset"] == "speech_commands")]
@@ -95,50 +94,50 @@ def test_duplicate_claims_are_refused(tmp_path):
         sc.load_headlines(path)
 
 
-def test_proportion_interval_is_wilson():
+def test_proportion_interval_is_wilson(rec):
     from statsmodels.stats.proportion import proportion_confint
 
-    r = sc.record_proportion("k", 37, 50, scale=100)
+    r = rec.record_proportion("k", 37, 50, scale=100)
     lo, hi = proportion_confint(37, 50, alpha=0.05, method="wilson")
     assert r["value"] == pytest.approx(74.0)
     assert (r["low"], r["high"]) == pytest.approx((100 * lo, 100 * hi))
 
 
-def test_mean_interval_is_student_t():
+def test_mean_interval_is_student_t(rec):
     from scipy import stats
 
     x = np.array([1.0, 2.5, 3.0, 4.5, 7.0, np.nan])
-    r = sc.record_mean("k", x)
+    r = rec.record_mean("k", x)
     f = x[np.isfinite(x)]
     lo, hi = stats.t.interval(0.95, len(f) - 1, loc=f.mean(), scale=stats.sem(f))
     assert r["n"] == 5 and (r["low"], r["high"]) == pytest.approx((lo, hi))
-    one = sc.record_mean("k", [2.0])
+    one = rec.record_mean("k", [2.0])
     assert one["low"] is None and one["value"] == 2.0
     with pytest.raises(ValueError, match="no finite"):
-        sc.record_mean("k", [np.nan])
+        rec.record_mean("k", [np.nan])
 
 
-def test_difference_interval_is_newcombe():
+def test_difference_interval_is_newcombe(rec):
     """Newcombe's (1998) worked example 10 (method 10): 56/70 - 48/80 = 0.2,
     95 % interval 0.0524 to 0.3339."""
-    r = sc.record_difference("k", 56, 70, 48, 80)
+    r = rec.record_difference("k", 56, 70, 48, 80)
     assert r["value"] == pytest.approx(0.2)
     assert r["low"] == pytest.approx(0.0524, abs=5e-4)
     assert r["high"] == pytest.approx(0.3339, abs=5e-4)
 
 
-def test_bad_records_are_refused():
+def test_bad_records_are_refused(rec):
     with pytest.raises(ValueError, match="finite"):
-        sc.record("k", float("nan"))
+        rec.record("k", float("nan"))
     with pytest.raises(ValueError, match="reversed"):
-        sc.record("k", 1.0, low=2.0, high=0.5)
+        rec.record("k", 1.0, low=2.0, high=0.5)
     with pytest.raises(ValueError, match="p_value"):
-        sc.record_test("k", 1.0, 1.5, holds=True, method="t")
+        rec.record_test("k", 1.0, 1.5, holds=True, method="t")
     with pytest.raises(ValueError, match="key"):
-        sc.record("", 1.0)
+        rec.record("", 1.0)
     with pytest.raises(ValueError, match="n >= 1"):
-        sc.record_proportion("k", 0, 0)
-    assert sc.recorded() == []  # nothing half-recorded
+        rec.record_proportion("k", 0, 0)
+    assert rec.as_list() == []  # nothing half-recorded
 
 
 def _rec(value, low=None, high=None, **kw):
@@ -210,12 +209,12 @@ def test_scorecard_table_has_every_claim_and_explains_differences():
     plt.close(fig)
 
 
-def test_records_travel_through_the_provenance_block(tmp_path):
+def test_records_travel_through_the_provenance_block(tmp_path, rec):
     """A page records numbers, its provenance block carries them, collect_records finds them."""
-    from advlib.provenance import provenance_block
+    from advlib.study.provenance import provenance_block
 
-    sc.record_proportion("gan_success_speech", 9, 10, scale=100, dataset="fsdd")
-    block = provenance_block(notebook="gan", profile="ci", seed=0)
+    rec.record_proportion("gan_success_speech", 9, 10, scale=100, dataset="fsdd")
+    block = provenance_block(notebook="gan", profile="ci", seed=0, results=rec.as_list())
     meta = block.metadata["advlib_provenance"]
     assert meta["results"][0]["key"] == "gan_success_speech" and meta["wall_s"] >= 0
     assert "gan_success_speech" in block.data
@@ -246,7 +245,7 @@ def test_headline_keys_are_recorded_by_the_notebooks():
     for nbname in ("uap", "at", "gan"):
         nb = nbformat.read(REPO_ROOT / "notebooks" / f"{nbname}.ipynb", as_version=4)
         text += "\n".join(c.source for c in nb.cells if c.cell_type == "code")
-    patterns = re.findall(r"sc\.record\w*\(\s*(f?)\"([^\"]+)\"", text)
+    patterns = re.findall(r"records\.record\w*\(\s*(f?)\"([^\"]+)\"", text)
     regexes = [
         re.compile("^" + re.sub(r"\\\{[^}]*\\\}", ".+", re.escape(p)) + "$") if f else None
         for f, p in patterns

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from advlib.config import load_profile
+from advlib.chapters import load_profile
 from advlib.data import LOADERS, SPEECH_CLASSES, load_dataset, make_synthetic_speech
 from advlib.data.synthetic_speech import MIN_SAMPLE_RATE, VOWELS, WORDS, speech_clip
 

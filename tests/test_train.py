@@ -2,9 +2,9 @@ import pytest
 import torch
 
 from advlib.cache import Cache
+from advlib.chapters.victims import evaluate
 from advlib.data import make_synthetic
-from advlib.report import evaluate
-from advlib.train import TrainConfig, fit_victim, train_classifier
+from advlib.train.classifier import TrainConfig, fit_victim, train_classifier
 
 KNOBS = {"width": 0.25, "pools": [8, 4, 1]}
 
@@ -90,7 +90,7 @@ def test_bad_training_settings():
 
 
 def _images(n=12, shape=(2, 3), k=3, seed=0):
-    from advlib.at_study import Images
+    from advlib.chapters.at import Images
 
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(n, *shape, generator=g)
@@ -138,7 +138,7 @@ def test_adversarial_loss_mixes_clean_and_adversarial_as_eq14(alpha):
 
 
 def test_alpha_zero_is_training_on_adversarial_examples_alone():
-    from advlib.at_study import Images
+    from advlib.chapters.at import Images
 
     data = _images()
     shifted = Images(data.x + 0.5, data.y, data.n_classes)

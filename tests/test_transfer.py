@@ -5,7 +5,7 @@ import pytest
 import torch
 from scipy.stats import binomtest
 
-from advlib.transfer import plot_transfer, transfer_matrix
+from advlib.run.transfer import plot_transfer, transfer_matrix
 
 
 class SignOf(torch.nn.Module):

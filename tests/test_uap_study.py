@@ -1,4 +1,4 @@
-"""The UAP chapter's helpers (advlib.uap_study): tables, tests, sweeps, transfer, paper numbers.
+"""The UAP chapter's helpers (advlib.chapters.uap): tables, tests, sweeps, transfer, paper numbers.
 
 Victims with a known answer: ``MeanSign`` predicts class 1 when a clip's mean exceeds 0.01, so a
 positive offset fools every clip of class 0 and a UAP's success is known in advance.
@@ -11,15 +11,16 @@ import pandas as pd
 import pytest
 import torch
 
-from advlib import uap_study as us
 from advlib.cache import Cache
-from advlib.config import ProfileError, load_profile, validate_profile
+from advlib.chapters import load_profile, validate_profile
+from advlib.chapters import uap as us
 from advlib.data.synthetic import make_synthetic
 from advlib.metrics import Proportion
-from advlib.paper_numbers import load_paper_numbers
-from advlib.run import AttackRun
+from advlib.run.runner import AttackRun, eval_clips
+from advlib.run.universal import craft_uap
 from advlib.stats import holm, mcnemar_exact, two_proportion_z
-from advlib.universal import craft_uap
+from advlib.study.paper_numbers import load_paper_numbers
+from advlib.study.profile import ProfileError
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -54,7 +55,7 @@ def setup():
 def results(setup, tmp_path_factory):
     data, fit = setup
     cache = Cache(tmp_path_factory.mktemp("cache"))
-    x, y = us.eval_clips(data, None)
+    x, y = eval_clips(data, None)
     res = us.scenario_results(cache, fit, data, METHODS, x, y, n_craft=20, targets=[1])
     return res, x, y
 

@@ -7,7 +7,7 @@ import torch
 
 from advlib.cache import Cache
 from advlib.data.synthetic import make_synthetic
-from advlib.universal import craft_uap, evaluate_uap, uap_space
+from advlib.run.universal import craft_uap, evaluate_uap, uap_space
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from advlib.config import PROFILES, load_profile
+from advlib.chapters import load_profile
+from advlib.study.profile import PROFILES
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -99,7 +100,7 @@ def test_paper_profile_gan_job_covers_the_paper():
     (Sec. V-A-2), Table 1's baselines with the spec's settings, the ablation in both
     formulations on yes -> right."""
     from advlib.data.speech_commands import GAN_WORDS
-    from advlib.gan import GanConfig
+    from advlib.train.generator import GanConfig
 
     cfg = load_profile("paper")
     gan = cfg["gan"]
@@ -127,7 +128,7 @@ def test_paper_profile_gan_job_covers_the_paper():
 def test_paper_profile_dry_run_schedules_every_artefact_of_the_spec(tmp_path):
     """The spec's experiment matrix (section 1): at the paper profile every artefact is
     computed in full, and the page that computes it is among the dry run's jobs."""
-    from advlib.artefacts import ARTEFACTS, scheduled
+    from advlib.study.artefacts import ARTEFACTS, scheduled
 
     out = _dry_run("paper", tmp_path)
     jobs = {line.split()[0] for line in out.splitlines() if line.split()[:1]}

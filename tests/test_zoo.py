@@ -11,7 +11,7 @@ import torchvision
 
 from advlib.models import VICTIMS, Victim, build_victim, count_parameters, victim_spec
 from advlib.models.spectrogram import REPRESENTATIONS, image_classifier
-from advlib.train import TrainConfig
+from advlib.train.classifier import TrainConfig
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -278,8 +278,8 @@ def test_every_victim_trains_through_fit_victim(name, tiny_sets, tmp_path):
     """Each victim trains one epoch at tiny width on a tiny synthetic set, is cached, and its
     cached copy predicts exactly as the trained one."""
     from advlib.cache import Cache
-    from advlib.report import evaluate
-    from advlib.train import fit_victim
+    from advlib.chapters.victims import evaluate
+    from advlib.train.classifier import fit_victim
 
     length, knobs = TINY[name]
     data = tiny_sets[length]

@@ -2,7 +2,7 @@
 the losses that train it (the GAN paper: Wang et al., IEEE Access; Eqs. 5-10, Algorithm 1).
 
 ``x_adv = clip(x + G(x), bounds)`` (paper Eq. 4). The generator is trained per target class
-(or conditioned on it) by :func:`advlib.gan.train_generator` with
+(or conditioned on it) by :func:`advlib.train.generator.train_generator` with
 
 .. math:: L_G = L^f_{adv} + \\alpha L_{fool} + \\beta L_{hinge} + \\gamma L_2   \\quad (5)
 
@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._utils import Bounds, Model, check_bounds, check_inputs, clamp_bounds
+from advlib.attacks._utils import Bounds, Model, check_bounds, check_inputs, clamp_bounds
 
 __all__ = [
     "VARIANTS",

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .core import SPLITS, AudioError, AudioSet, fit_length, read_audio, resample_audio
-from .download import (
+from advlib.data.core import SPLITS, AudioError, AudioSet, fit_length, read_audio, resample_audio
+from advlib.data.download import (
     ChecksumError,
     UnsafeArchiveError,
     download,
@@ -20,15 +20,15 @@ from .download import (
     safe_extract,
     verify_checksums,
 )
-from .esc import load_esc10, load_esc50
-from .fsdd import load_fsdd
-from .gtzan import load_gtzan
-from .registry import dataset_info
-from .speech_commands import load_speech_commands
-from .synthetic import SYNTHETIC_CLASSES, make_synthetic
-from .synthetic_music import MUSIC_CLASSES, make_synthetic_music
-from .synthetic_speech import SPEECH_CLASSES, make_synthetic_speech
-from .urbansound8k import load_urbansound8k
+from advlib.data.esc import load_esc10, load_esc50
+from advlib.data.fsdd import load_fsdd
+from advlib.data.gtzan import load_gtzan
+from advlib.data.registry import dataset_info
+from advlib.data.speech_commands import load_speech_commands
+from advlib.data.synthetic import SYNTHETIC_CLASSES, make_synthetic
+from advlib.data.synthetic_music import MUSIC_CLASSES, make_synthetic_music
+from advlib.data.synthetic_speech import SPEECH_CLASSES, make_synthetic_speech
+from advlib.data.urbansound8k import load_urbansound8k
 
 __all__ = [
     "GENERATED_LOADERS",

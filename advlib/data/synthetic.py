@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from scipy.signal import butter, sosfilt
 
-from .core import AudioSet
+from advlib.data.core import AudioSet
 
 __all__ = ["SYNTHETIC_CLASSES", "make_synthetic", "synth_clip"]
 

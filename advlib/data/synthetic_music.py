@@ -77,9 +77,9 @@ from collections.abc import Callable
 import numpy as np
 from scipy.signal import fftconvolve, lfilter, sosfilt
 
-from .core import AudioSet
-from .gtzan import GTZAN_GENRES
-from .synthetic import _background, _peak_normalise, _rms, generated_set
+from advlib.data.core import AudioSet
+from advlib.data.gtzan import GTZAN_GENRES
+from advlib.data.synthetic import _background, _peak_normalise, _rms, generated_set
 
 __all__ = [
     "MIN_SAMPLE_RATE",

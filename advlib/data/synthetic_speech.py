@@ -52,8 +52,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import sosfilt
 
-from .core import AudioSet
-from .synthetic import (
+from advlib.data.core import AudioSet
+from advlib.data.synthetic import (
     _background,
     _bandpass,
     _envelope,

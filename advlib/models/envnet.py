@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from .layers import AddChannel, Victim, check_common, conv_out, scaled
+from advlib.models.layers import AddChannel, Victim, check_common, conv_out, scaled
 
 __all__ = ["envnet_v2"]
 

@@ -36,14 +36,14 @@ from typing import Any
 
 from torch import nn
 
-from .cnn1d import CNN1D
-from .envnet import envnet_v2
-from .frontends import GammatoneBank
-from .samplecnn import samplecnn
-from .sincnet import sincnet, sincnet_vgg19
-from .spchcmd import spchcmd
-from .spectrogram import spectrogram_victim
-from .wideresnet import wrn28_10
+from advlib.models.cnn1d import CNN1D
+from advlib.models.envnet import envnet_v2
+from advlib.models.frontends import GammatoneBank
+from advlib.models.samplecnn import samplecnn
+from advlib.models.sincnet import sincnet, sincnet_vgg19
+from advlib.models.spchcmd import spchcmd
+from advlib.models.spectrogram import spectrogram_victim
+from advlib.models.wideresnet import wrn28_10
 
 __all__ = [
     "AT_RECIPE",

@@ -49,8 +49,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from .frontends import SincConv
-from .layers import ChannelLayerNorm, Victim, check_common, conv_out, scaled, trace_2d
+from advlib.models.frontends import SincConv
+from advlib.models.layers import ChannelLayerNorm, Victim, check_common, conv_out, scaled, trace_2d
 
 tv_vgg = importlib.import_module("torchvision.models.vgg")
 

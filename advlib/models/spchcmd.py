@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .layers import SamePad1d, TimeAttention, Victim, check_common, conv_out, scaled
+from advlib.models.layers import SamePad1d, TimeAttention, Victim, check_common, conv_out, scaled
 
 __all__ = ["Framing", "spchcmd"]
 

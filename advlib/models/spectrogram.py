@@ -41,9 +41,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .frontends import DWTScalogram, STFTLogMagnitude, Tonnetz
-from .layers import Victim, check_common, scaled, trace_2d
-from .sincnet import vgg_features
+from advlib.models.frontends import DWTScalogram, STFTLogMagnitude, Tonnetz
+from advlib.models.layers import Victim, check_common, scaled, trace_2d
+from advlib.models.sincnet import vgg_features
 
 # the modules, not the same-named builder functions that ``torchvision.models`` exports
 tv_alexnet = importlib.import_module("torchvision.models.alexnet")

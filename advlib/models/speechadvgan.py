@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .layers import scaled
+from advlib.models.layers import scaled
 
 __all__ = ["D_CHANNELS", "G_CHANNELS", "Discriminator", "Generator"]
 

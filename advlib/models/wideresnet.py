@@ -25,8 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .frontends import MFCC
-from .layers import Victim, check_common, scaled
+from advlib.models.frontends import MFCC
+from advlib.models.layers import Victim, check_common, scaled
 
 __all__ = ["WideResNet", "wrn28_10"]
 

@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .data.core import SPLITS, AudioSet
-from .metrics import confusion_matrix
-from .models.registry import build_victim, count_parameters, victim_spec
-from .stats import format_proportion, wilson_interval
-from .train import FittedVictim, predict_logits
+from advlib.data.core import SPLITS, AudioSet
+from advlib.metrics import confusion_matrix
+from advlib.models.registry import build_victim, count_parameters, victim_spec
+from advlib.stats import format_proportion, wilson_interval
+from advlib.train.classifier import FittedVictim, predict_logits
 
 __all__ = [
     "Evaluation",

@@ -30,19 +30,19 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .attack_report import playback_success
-from .attacks.uap import apply_uap
-from .metrics import Proportion, ldb_x, snr_db
-from .run import AttackRun, pick_clips
-from .stats import holm, mcnemar_exact, two_proportion_z
-from .transfer import transfer_matrix
-from .universal import craft_uap, evaluate_uap, uap_settings, uap_space
+from advlib.attacks.uap import apply_uap
+from advlib.metrics import Proportion, ldb_x, snr_db
+from advlib.run.playback import playback_success
+from advlib.run.runner import AttackRun
+from advlib.run.transfer import transfer_matrix
+from advlib.run.universal import craft_uap, evaluate_uap, uap_settings, uap_space
+from advlib.stats import holm, mcnemar_exact, two_proportion_z
+from advlib.study.profile import check_keys, fail, positive_int
 
 __all__ = [
     "METHODS",
     "UapResult",
     "beside_paper",
-    "eval_clips",
     "main_table",
     "per_target_table",
     "playback_rows",
@@ -68,7 +68,7 @@ class UapResult:
     """One universal perturbation: how it was crafted and how it did.
 
     ``train`` is its evaluation on the crafting clips (the paper's "training set" ASR),
-    ``test`` on the held-out clips; both are :class:`~advlib.run.AttackRun` tables, so each
+    ``test`` on the held-out clips; both are :class:`~advlib.run.runner.AttackRun` tables, so each
     clip's success is kept for paired tests.
     """
 
@@ -142,16 +142,6 @@ def resolve_targets(targets: str | Sequence[int | str], classes: Sequence[str]) 
     return out
 
 
-def eval_clips(data: Any, n: int | None, *, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    """The held-out clips every UAP is evaluated on: the whole test partition, or ``n``
-    class-balanced clips of it."""
-    test = data.part("test")
-    if n is None or n >= len(test.y):
-        return test.x, test.y
-    idx = pick_clips(test.y, n, seed=seed)
-    return test.x[idx], test.y[idx]
-
-
 def uap_result(
     cache: Any,
     fit: Any,
@@ -169,7 +159,7 @@ def uap_result(
 ) -> UapResult:
     """Craft one UAP on ``n_craft`` training clips (cached) and evaluate it on them and on
     ``(x_test, y_test)``, judged by ``judge`` (default ``fit.model``; a UAP crafted through
-    :func:`~advlib.run.eot_victim` is judged by the plain victim)."""
+    :func:`~advlib.run.runner.eot_victim` is judged by the plain victim)."""
     settings = dict(settings)
     v, rec, _ = craft_uap(
         cache, fit, data, method, settings, n=n_craft, target=target, classes=classes, seed=seed
@@ -589,7 +579,7 @@ def beside_paper(
     """Our Table 1/2 values beside the paper's (as data, with their table and row).
 
     ``table`` is :func:`main_table`'s output; ``paper`` the rows of
-    :func:`advlib.paper_numbers.load_paper_numbers` for ``artefact``. One row per (method,
+    :func:`advlib.study.paper_numbers.load_paper_numbers` for ``artefact``. One row per (method,
     victim, scenario, quantity): ours, the paper's (empty where the paper has no such victim)
     and where the paper's number is printed."""
     names = {  # the paper's SNR and l_dB_x are on [0, 1] arrays (the authors' code)
@@ -641,3 +631,96 @@ def plot_perturbation(v: np.ndarray, sample_rate: int, *, title: str = ""):
     axes[1].set(xlabel="time (s)", ylabel="Hz", title=f"{title}: spectrogram")
     fig.tight_layout()
     return fig
+
+
+# The profile's ``uap`` section: checked when the profile is loaded
+# (advlib.chapters.load_profile).
+_UAP = {"n_craft", "n_eval", "methods", "tables", "confidence", "n_craft_sweep", "single",
+        "transfer", "playback"}  # fmt: skip
+_UAP_TABLE = {"artefact", "dataset", "victims", "targets", "overrides", "model_accuracy"}
+_UAP_PARTS = {
+    "confidence": ({"table", "victims", "values", "target"}, {"table", "victims", "values"}),
+    "n_craft_sweep": (
+        {"table", "values", "untargeted", "targeted", "target"},
+        {"table", "values", "untargeted", "targeted"},
+    ),
+    "single": ({"table", "victim", "settings"}, {"table", "victim"}),
+    "transfer": ({"tables"}, {"tables"}),
+    "playback": ({"table", "victims", "draws", "eot_samples"}, {"table", "victims"}),
+}
+
+
+def validate_section(uap: Any, datasets: dict[str, Any], source: str) -> None:
+    """The ``uap`` section: data sets and victims of the profile, settings each method
+    accepts in each scenario (after each table's overrides), targets, and the sweeps'
+    references to a table."""
+    from advlib.attacks.registry import make_attack
+    from advlib.run.universal import SCENARIOS, uap_settings
+
+    where = "uap"
+    check_keys(source, where, uap, _UAP, {"n_craft", "methods", "tables"})
+    positive_int(source, f"{where}.n_craft", uap["n_craft"])
+    if uap.get("n_eval") is not None:
+        positive_int(source, f"{where}.n_eval", uap["n_eval"])
+    methods = uap["methods"]
+    if not isinstance(methods, dict) or set(methods) != {"uap_iterative", "uap_penalty"}:
+        fail(source, f"{where}.methods", "must give settings for uap_iterative and uap_penalty")
+    for method, block in methods.items():
+        if not isinstance(block, dict):
+            fail(source, f"{where}.methods.{method}", "must be a mapping")
+
+    def check(method: str, at: str, **settings_of: Any) -> None:
+        for scenario in SCENARIOS:
+            try:
+                make_attack(method, uap_settings(methods, method, scenario, **settings_of))
+            except ValueError as exc:
+                fail(source, at, str(exc))
+
+    for method in methods:
+        check(method, f"{where}.methods.{method}")
+    tables = uap["tables"]
+    if not isinstance(tables, list) or not tables:
+        fail(source, f"{where}.tables", "must be a non-empty list")
+    for i, tab in enumerate(tables):
+        twhere = f"{where}.tables[{i}]"
+        check_keys(source, twhere, tab, _UAP_TABLE, {"dataset", "victims"})
+        if tab["dataset"] not in datasets:
+            fail(
+                source, f"{twhere}.dataset", f"{tab['dataset']!r} is not a data set of the profile"
+            )
+        trained = datasets[tab["dataset"]]["victims"]
+        if not isinstance(tab["victims"], list) or not tab["victims"]:
+            fail(source, f"{twhere}.victims", "must be a non-empty list")
+        for v in tab["victims"]:
+            if v not in trained:
+                fail(source, f"{twhere}.victims", f"{v!r} is not trained on {tab['dataset']!r}")
+        targets = tab.get("targets", "all")
+        if targets != "all" and (not isinstance(targets, list) or not targets):
+            fail(source, f"{twhere}.targets", "must be 'all' or a non-empty list of classes")
+        overrides = tab.get("overrides") or {}
+        for method in overrides:
+            if method not in methods:
+                fail(source, f"{twhere}.overrides", f"unknown method {method!r}")
+            check(method, f"{twhere}.overrides.{method}", table_overrides=overrides)
+    for part, (allowed, required) in _UAP_PARTS.items():
+        if part not in uap:
+            continue
+        sec = uap[part]
+        pwhere = f"{where}.{part}"
+        check_keys(source, pwhere, sec, allowed, required)
+        refs = sec["tables"] if part == "transfer" else [sec["table"]]
+        for t in refs:
+            if not isinstance(t, int) or not 0 <= t < len(tables):
+                fail(source, pwhere, f"table {t!r} is not an index of uap.tables")
+        trained = tables[refs[0]]["victims"]
+        named = [
+            *sec.get("victims", []),
+            *(sec[k] for k in ("victim", "untargeted", "targeted") if k in sec),
+        ]
+        for v in named:
+            if v not in trained:
+                fail(source, pwhere, f"{v!r} is not a victim of uap.tables[{refs[0]}]")
+        if "values" in sec and (not isinstance(sec["values"], list) or not sec["values"]):
+            fail(source, f"{pwhere}.values", "must be a non-empty list")
+        if part == "single":
+            check("uap_penalty", f"{pwhere}.settings", **(sec.get("settings") or {}))

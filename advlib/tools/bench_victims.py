@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from .config import load_profile
-from .models.registry import build_victim, count_parameters, victim_spec
-from .provenance import environment_info
+from advlib.chapters import load_profile
+from advlib.models.registry import build_victim, count_parameters, victim_spec
+from advlib.study.provenance import environment_info
 
 __all__ = ["bench_victim", "main", "write_json"]
 
@@ -72,7 +72,7 @@ def _jsonable(obj: Any) -> Any:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m advlib.bench")
+    parser = argparse.ArgumentParser(prog="python -m advlib.tools.bench_victims")
     parser.add_argument("--profile", default="demo")
     parser.add_argument("--out", default="bench/results.json")
     parser.add_argument("--batch", type=int, default=32)

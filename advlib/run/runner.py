@@ -2,7 +2,7 @@
 
 Attacks in :mod:`advlib.attacks` are plain functions over one batch; :func:`run_attack` is the
 one place that loops over batches, decides which samples to attack, times the work, counts the
-model's forward and backward passes (through :class:`advlib.attacks._utils.PassCounter`) and
+model's forward and backward passes (through :class:`advlib.attacks.PassCounter`) and
 builds the per-sample result table the notebooks cache and aggregate.
 
 Definitions follow the study spec (section 2): untargeted success is a prediction under attack
@@ -25,11 +25,12 @@ import torch
 from torch import nn
 from tqdm.std import tqdm
 
-from .attacks._utils import PassCounter
-from .metrics import Proportion, snr_db
-from .train import predict_logits
+from advlib.attacks import PassCounter
+from advlib.data.core import AudioSet
+from advlib.metrics import Proportion, snr_db
+from advlib.train.classifier import predict_logits
 
-__all__ = ["AttackRun", "attack_clips", "eot_victim", "pick_clips", "run_attack"]
+__all__ = ["AttackRun", "attack_clips", "eot_victim", "eval_clips", "pick_clips", "run_attack"]
 
 Attack = Callable[..., torch.Tensor]
 
@@ -214,7 +215,7 @@ def attack_clips(
 ) -> tuple[AttackRun, torch.Tensor, bool]:
     """Attack ``n`` clips of ``data``'s ``part`` with the named attack, cached.
 
-    ``victim`` is a :class:`~advlib.train.FittedVictim`; ``attack`` a name of
+    ``victim`` is a :class:`~advlib.train.classifier.FittedVictim`; ``attack`` a name of
     :data:`advlib.attacks.registry.ATTACKS` with ``settings`` (checked by
     :func:`~advlib.attacks.registry.make_attack`; a ``generator`` seeded with ``seed`` is bound
     when the attack takes one). The cache key covers the victim's own key, the data's identity,
@@ -223,7 +224,7 @@ def attack_clips(
     whether it came from the cache. ``targets``: ``None`` (untargeted), a class index, or
     ``"next"`` (each clip's label + 1, modulo the number of classes).
     """
-    from .attacks.registry import make_attack
+    from advlib.attacks.registry import make_attack
 
     settings = dict(settings or {})
     make_attack(attack, settings)  # validate before any work
@@ -274,11 +275,23 @@ def attack_clips(
 def eot_victim(fit: Any, *, samples: int = 4, seed: int = 0) -> Any:
     """``fit``'s model seen through :class:`~advlib.attacks.EOTModel` (its logits averaged over
     ``samples`` random playback transforms, seeded), with its own cache key, so attacks
-    crafted through it (:func:`attack_clips`, :func:`~advlib.universal.craft_uap`) are cached
+    crafted through it (:func:`attack_clips`, :func:`~advlib.run.universal.craft_uap`) are cached
     apart from the plain victim's."""
-    from .attacks import EOTModel
+    from advlib.attacks import EOTModel
 
     model = EOTModel(fit.model, samples=samples, generator=torch.Generator().manual_seed(seed))
     return SimpleNamespace(
         model=model.eval(), name=fit.name, cache_key=f"{fit.cache_key}+eot{samples}"
     )
+
+
+def eval_clips(
+    data: AudioSet, n: int | None, *, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The held-out clips every UAP is evaluated on: the whole test partition, or ``n``
+    class-balanced clips of it."""
+    test = data.part("test")
+    if n is None or n >= len(test.y):
+        return test.x, test.y
+    idx = pick_clips(test.y, n, seed=seed)
+    return test.x[idx], test.y[idx]

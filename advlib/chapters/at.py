@@ -42,16 +42,17 @@ import torch
 from scipy.stats import wilcoxon
 from torch import nn
 
-from .attacks.registry import make_attack
-from .cache import Cache, canonical_json
-from .data.core import AudioSet
-from .device import get_device, on_device, unwrap
-from .metrics import epsilon_at_auc, fooling_auc, success_rate_curve
-from .models.registry import build_victim, victim_spec
-from .models.spectrogram import ARCHITECTURES
-from .run import run_attack
-from .stats import holm, mcnemar_exact, two_proportion_z
-from .train import TrainConfig, predict_logits, train_classifier
+from advlib.attacks.registry import make_attack
+from advlib.cache import Cache, canonical_json
+from advlib.data.core import AudioSet
+from advlib.device import get_device, on_device, unwrap
+from advlib.metrics import epsilon_at_auc, fooling_auc, success_rate_curve
+from advlib.models.registry import build_victim, victim_spec
+from advlib.models.spectrogram import ARCHITECTURES
+from advlib.run.runner import run_attack
+from advlib.stats import holm, mcnemar_exact, two_proportion_z
+from advlib.study.profile import check_keys, fail, merge_attack, positive_int
+from advlib.train.classifier import TrainConfig, predict_logits, train_classifier
 
 __all__ = [
     "ATTACK_TITLES",
@@ -905,3 +906,153 @@ def with_keys(table: pd.DataFrame, **keys: Any) -> pd.DataFrame:
     for i, (k, v) in enumerate(keys.items()):
         t.insert(i, k, v)
     return t
+
+
+# The profile's ``at`` section: checked when the profile is loaded
+# (advlib.chapters.load_profile).
+_AT = {
+    "datasets",
+    "representations",
+    "frontend",
+    "archs",
+    "train",
+    "fgsm",
+    "n_attack",
+    "batch_size",
+    "cap",
+    "attacks",
+    "attack_cells",
+    "figure",
+    "waveform",
+    "pgd",
+}
+_AT_TRAINING = {"method", "eps", "alpha", "epochs", "lr", "init", "steps", "step_size", "monitor"}
+_AT_ATTACK = {"attack", "settings", "targeted", "budgets", "step_fraction"}
+
+
+def _cells(source: str, where: str, cells: Any, archs: dict, reps: list) -> None:
+    """A list of ``[arch, representation]`` pairs the section trains."""
+    if not isinstance(cells, list) or not cells:
+        fail(source, where, "must be a non-empty list of [arch, representation] pairs")
+    for cell in cells:
+        if not isinstance(cell, list) or len(cell) != 2:
+            fail(source, where, f"{cell!r} is not an [arch, representation] pair")
+        if cell[0] not in archs or cell[1] not in reps:
+            fail(source, where, f"{cell!r}: not among at.archs x at.representations")
+
+
+def validate_section(at: Any, datasets: dict[str, Any], source: str) -> None:
+    """The ``at`` section (the "Adversarial training" chapter): data sets with folds, image
+    classifiers and their knobs, the training recipes, the six attacks' settings (checked
+    against each attack's parameters) and the cells that are attacked."""
+    from advlib.attacks.registry import make_attack
+    from advlib.models.registry import victim_spec
+    from advlib.models.spectrogram import ARCHITECTURES, REPRESENTATIONS
+    from advlib.train.classifier import TrainConfig
+
+    where = "at"
+    check_keys(source, where, at, _AT, {"datasets", "representations", "archs", "fgsm",
+                                          "attacks", "attack_cells", "cap"})  # fmt: skip
+    if not isinstance(at["datasets"], dict) or not at["datasets"]:
+        fail(source, f"{where}.datasets", "must be a non-empty mapping")
+    for name, ds in at["datasets"].items():
+        dwhere = f"{where}.datasets.{name}"
+        if name not in datasets:
+            fail(source, dwhere, f"{name!r} is not a data set of the profile")
+        check_keys(source, dwhere, ds, {"folds"}, {"folds"})
+        folds = ds["folds"]
+        ok = isinstance(folds, list) and folds and all(
+            isinstance(f, list) and len(f) == 2 and all(isinstance(k, int) for k in f)
+            and f[0] != f[1] for f in folds)  # fmt: skip
+        if not ok:
+            fail(source, f"{dwhere}.folds", "must list [test fold, valid fold] pairs of ints")
+    reps = at["representations"]
+    if not isinstance(reps, list) or not reps or set(reps) - set(REPRESENTATIONS):
+        fail(source, f"{where}.representations", f"must be a list from {REPRESENTATIONS}")
+    archs = at["archs"]
+    if not isinstance(archs, dict) or not archs or set(archs) - set(ARCHITECTURES):
+        fail(source, f"{where}.archs", f"must map names from {ARCHITECTURES} to knobs")
+    frontend = at.get("frontend") or {}
+    for arch, knobs in archs.items():
+        bad = set({**frontend, **(knobs or {})}) - set(victim_spec(arch).knobs)
+        if bad or "representation" in (knobs or {}):
+            fail(source, f"{where}.archs.{arch}", f"unknown knob(s) {sorted(bad)} (the "
+                  "representation comes from at.representations)")  # fmt: skip
+        try:
+            TrainConfig.from_dict({**victim_spec(arch).recipe, **(at.get("train") or {})})
+        except (TypeError, ValueError) as exc:
+            fail(source, f"{where}.train", str(exc))
+    for key in ("fgsm", "pgd"):
+        if key not in at:
+            continue
+        allowed = _AT_TRAINING | ({"cell", "robust_steps"} if key == "pgd" else set())
+        sec, kwhere = at[key], f"{where}.{key}"
+        check_keys(source, kwhere, sec, allowed, {"eps"})
+        eps = sec["eps"]
+        if not isinstance(eps, int | float) or not 0 < eps <= 1:
+            fail(source, f"{kwhere}.eps", "must be in (0, 1] (paper scale)")
+        if sec.get("method", key) != key:
+            fail(source, f"{kwhere}.method", f"the {key} section trains with {key}")
+        alpha = sec.get("alpha", 0.0)
+        if not isinstance(alpha, int | float) or not 0 <= alpha <= 1:
+            fail(source, f"{kwhere}.alpha", "must be in [0, 1] (Eq. 14)")
+        if sec.get("init", "original") not in ("original", "scratch"):
+            fail(source, f"{kwhere}.init", "must be 'original' or 'scratch'")
+        for k in ("epochs", "steps", "robust_steps"):
+            if k in sec:
+                positive_int(source, f"{kwhere}.{k}", sec[k])
+        if sec.get("monitor") is not None:
+            mon = sec["monitor"]
+            check_keys(source, f"{kwhere}.monitor", mon, {"n", "eps", "steps"}, {"eps"})
+            for k in ("n", "steps"):
+                if k in mon:
+                    positive_int(source, f"{kwhere}.monitor.{k}", mon[k])
+        if key == "pgd":
+            _cells(source, f"{where}.pgd.cell", [at["pgd"].get("cell")], archs, reps)
+    for name in ("n_attack", "batch_size"):
+        if at.get(name) is not None:
+            positive_int(source, f"{where}.{name}", at[name])
+    if not isinstance(at["cap"], int | float) or not at["cap"] > 0:
+        fail(source, f"{where}.cap", "must be a positive budget (paper scale)")
+    attacks = at["attacks"]
+    if not isinstance(attacks, dict) or not attacks or set(attacks) - set(ATTACK_TITLES):
+        fail(source, f"{where}.attacks", f"must map names from {list(ATTACK_TITLES)}")
+
+    def check_attack(awhere: str, cfg: Any) -> None:
+        check_keys(source, awhere, cfg, _AT_ATTACK, {"attack"})
+        if not isinstance(cfg.get("targeted", False), bool):
+            fail(source, f"{awhere}.targeted", "must be true or false")
+        frac = cfg.get("step_fraction", 1.0)
+        if not isinstance(frac, int | float) or not frac > 0:
+            fail(source, f"{awhere}.step_fraction", "must be positive")
+        settings = dict(cfg.get("settings") or {})
+        if cfg.get("budgets") is not None:
+            b = cfg["budgets"]
+            if not isinstance(b, list) or not b or any(not v > 0 for v in b) or b != sorted(b):
+                fail(source, f"{awhere}.budgets", "must be increasing positive budgets")
+            settings["eps"] = b[0]
+        try:
+            make_attack(cfg["attack"], settings)
+        except ValueError as exc:
+            fail(source, awhere, str(exc))
+
+    for name, cfg in attacks.items():
+        check_attack(f"{where}.attacks.{name}", cfg)
+    _cells(source, f"{where}.attack_cells", at["attack_cells"], archs, reps)
+    if "figure" in at:
+        check_keys(source, f"{where}.figure", at["figure"], {"cell", "clip"}, {"cell"})
+        clip = at["figure"].get("clip", 0)
+        if not isinstance(clip, int) or isinstance(clip, bool) or clip < 0:
+            fail(source, f"{where}.figure.clip", "must be a test-clip index >= 0")
+        _cells(source, f"{where}.figure.cell", [at["figure"]["cell"]], archs, reps)
+    if "waveform" in at:
+        wave = at["waveform"]
+        wwhere = f"{where}.waveform"
+        check_keys(source, wwhere, wave, {"cells", "cap", "attacks"}, {"cells", "cap", "attacks"})
+        _cells(source, f"{wwhere}.cells", wave["cells"], archs, reps)
+        if not isinstance(wave["cap"], int | float) or not wave["cap"] > 0:
+            fail(source, f"{wwhere}.cap", "must be a positive budget (paper scale)")
+        if not isinstance(wave["attacks"], dict) or set(wave["attacks"]) - set(attacks):
+            fail(source, f"{wwhere}.attacks", "must map names of at.attacks to overrides")
+        for name, over in wave["attacks"].items():
+            check_attack(f"{wwhere}.attacks.{name}", merge_attack(attacks[name], over))

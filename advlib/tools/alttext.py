@@ -3,10 +3,10 @@
 In a notebook kernel, :func:`install` makes each matplotlib figure's PNG output carry an alt
 text described from the figure itself (:func:`describe`: its title, each panel's title and axis
 labels, the legend entries), as display metadata ``{"image/png": {"alt": ...}}``. After
-papermill, ``python -m advlib.nbtools alt-text PAGE`` copies those texts into the cell metadata
-that MyST-NB turns into the ``alt`` attribute (``mystnb.image.alt``), and gives any image still
-without one a description from the section it sits in. ``advlib`` installs the hook on import
-when it runs inside IPython.
+papermill, ``python -m advlib.tools.nbtools alt-text PAGE`` copies those texts into the cell
+metadata that MyST-NB turns into the ``alt`` attribute (``mystnb.image.alt``), and gives any
+image still without one a description from the section it sits in. Each page installs the hook
+(:func:`install`) in its first code cell.
 """
 
 from __future__ import annotations

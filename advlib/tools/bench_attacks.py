@@ -1,6 +1,7 @@
 """Attack benchmark: advlib's attacks against torchattacks, foolbox and ART, in one process.
 
-``python -m advlib.bench_attacks --profile demo --out bench/attacks-demo.json [--n 256] [--quick]``
+    python -m advlib.tools.bench_attacks --profile demo --out bench/attacks-demo.json \\
+        [--n 256] [--quick]
 
 One victim (the profile's ``cnn1d_rand`` on its synthetic set, trained through the cache),
 the first ``n`` test clips it classifies correctly, and for each attack the same settings for
@@ -37,10 +38,10 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from .attacks import PassCounter, cw_l2, deepfool, fgsm, pgd
-from .bench import write_json
-from .provenance import environment_info
-from .train import predict_logits
+from advlib.attacks import PassCounter, cw_l2, deepfool, fgsm, pgd
+from advlib.study.provenance import environment_info
+from advlib.tools.bench_victims import write_json
+from advlib.train.classifier import predict_logits
 
 __all__ = [
     "ATTACKS",
@@ -142,11 +143,11 @@ def load_victim(
     """The profile's trained ``victim`` (through the cache; trains on a miss) and its data set.
 
     Returns ``(model, data, info)``; the model is in eval mode with frozen parameters."""
-    from .cache import Cache
-    from .config import load_profile
-    from .data import load_dataset
-    from .paths import cache_dir, resolve
-    from .train import fit_victim
+    from advlib.cache import Cache
+    from advlib.chapters import load_profile
+    from advlib.data import load_dataset
+    from advlib.paths import cache_dir, resolve
+    from advlib.train.classifier import fit_victim
 
     cfg = load_profile(profile)
     name = dataset or next(d for d, v in cfg["datasets"].items() if victim in v["victims"])
@@ -774,7 +775,9 @@ def _table(doc: Mapping[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m advlib.bench_attacks", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m advlib.tools.bench_attacks", description=__doc__
+    )
     parser.add_argument("--profile", default="demo")
     parser.add_argument(
         "--victim", default=None, help="default: the profile's attacks.victim, else cnn1d_rand"
@@ -793,7 +796,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     n = args.n or (16 if args.quick else 256)
     t0 = time.perf_counter()
-    from .config import load_profile
+    from advlib.chapters import load_profile
 
     section = load_profile(args.profile).get("attacks") or {}
     victim = args.victim or section.get("victim", "cnn1d_rand")

@@ -1,7 +1,7 @@
 """Open the built book in headless Chromium and check what a reader sees.
 
-``python -m advlib.browsercheck --html _build/html --out _build/screenshots`` opens the index and
-one executed chapter per paper, and for each page checks that every ``<img>`` has loaded
+``python -m advlib.tools.browsercheck --html _build/html --out _build/screenshots`` opens the
+index and one executed chapter per paper, and for each page checks that every ``<img>`` has loaded
 (``complete`` and ``naturalWidth > 0``), that every ``<audio>`` element plays a source (muted
 ``play()`` resolves, or the browser has read the source's metadata and can play its type), and,
 on the page given by ``--scorecard``, that there is a ``<table>``. Images without a real alt text
@@ -634,7 +634,7 @@ def check_book(
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
-        prog="python -m advlib.browsercheck", description=__doc__.split("\n")[0]
+        prog="python -m advlib.tools.browsercheck", description=__doc__.split("\n")[0]
     )
     ap.add_argument("--html", type=Path, default=Path("_build/html"), help="the built book")
     ap.add_argument(

@@ -3,7 +3,7 @@
 :func:`craft_uap` runs :func:`~advlib.attacks.uap.uap_iterative` or
 :func:`~advlib.attacks.uap.uap_penalty` on crafting clips of a data set (cached by every
 parameter) and :func:`evaluate_uap` applies the perturbation to other clips through
-:func:`~advlib.run.run_attack`, so its table has the same columns as a per-clip attack's.
+:func:`~advlib.run.runner.run_attack`, so its table has the same columns as a per-clip attack's.
 
 Success follows the UAP paper's Eq. 3 and the spec: untargeted, the prediction on
 ``x + v`` differs from the clean prediction, over *all* clips (the paper does not drop the
@@ -19,11 +19,11 @@ from typing import Any
 
 import torch
 
-from .attacks._utils import PassCounter
-from .attacks.registry import attack_spec, make_attack
-from .attacks.uap import apply_uap
-from .run import AttackRun, pick_clips, run_attack
-from .train import predict_logits
+from advlib.attacks import PassCounter
+from advlib.attacks.registry import attack_spec, make_attack
+from advlib.attacks.uap import apply_uap
+from advlib.run.runner import AttackRun, pick_clips, run_attack
+from advlib.train.classifier import predict_logits
 
 __all__ = ["craft_uap", "evaluate_uap", "uap_settings", "uap_space"]
 

@@ -1,4 +1,4 @@
-"""Small notebook utilities for the pipeline (``python -m advlib.nbtools ...``)."""
+"""Small notebook utilities for the pipeline (``python -m advlib.tools.nbtools ...``)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ _IMAGES = ("image/png", "image/jpeg", "image/svg+xml")
 def add_alt_text(path: str | Path) -> int:
     """Give every image output of an executed notebook an alt text that MyST-NB renders
     (cell metadata ``mystnb.image.alt``): the texts its figures carried
-    (:mod:`advlib.alttext`), joined per cell, or else "Figure in section ..." from the nearest
+    (:mod:`advlib.tools.alttext`), joined per cell, or else "Figure in section ..." from the nearest
     heading above. Returns the number of cells given an alt text."""
     import nbformat
 
@@ -76,7 +76,7 @@ def has_parameters_cell(path: str | Path) -> bool:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m advlib.nbtools")
+    parser = argparse.ArgumentParser(prog="python -m advlib.tools.nbtools")
     sub = parser.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("set-title", help="set an executed notebook's page title")
     p.add_argument("notebook")

@@ -1,7 +1,7 @@
 """Tables and figures of the "Attack library" chapter, from cached attack runs.
 
 Kept out of the notebook so the page stays thin and the aggregation is tested: each function
-takes :class:`~advlib.run.AttackRun` results (or the attack benchmark's JSON) and returns a
+takes :class:`~advlib.run.runner.AttackRun` results (or the attack benchmark's JSON) and returns a
 ``pandas.DataFrame`` or a matplotlib figure.
 """
 
@@ -15,16 +15,17 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .attacks.registry import attack_spec
-from .metrics import Proportion, ldb_x
-from .run import AttackRun
-from .stats import wilson_interval
-from .train import predict_logits
+from advlib.attacks.registry import attack_spec
+from advlib.metrics import Proportion, ldb_x
+from advlib.run.playback import playback_success
+from advlib.run.runner import AttackRun
+from advlib.stats import wilson_interval
+from advlib.study.profile import check_keys, fail, positive_int
+from advlib.train.classifier import predict_logits
 
 __all__ = [
     "bench_table",
     "example",
-    "playback_success",
     "playback_table",
     "plot_bench",
     "plot_success_and_snr",
@@ -202,38 +203,6 @@ def universal_table(
 
 
 @torch.no_grad()
-def playback_success(
-    model: torch.nn.Module,
-    x_adv: torch.Tensor,
-    clean_pred: torch.Tensor,
-    attacked: torch.Tensor,
-    *,
-    draws: int = 8,
-    seed: int = 0,
-    targets: torch.Tensor | None = None,
-    **playback: Any,
-) -> Proportion:
-    """Success of adversarial clips after random playback (gain, shift, noise, band-pass).
-
-    Each attacked clip is played ``draws`` times through
-    :func:`~advlib.attacks.eot.random_playback` (seeded); a play succeeds when the prediction
-    differs from the clean prediction (untargeted) or equals the target. The proportion is
-    over clip-plays (clips x draws).
-    """
-    from .attacks.eot import random_playback
-
-    if draws < 1:
-        raise ValueError(f"draws must be at least 1, got {draws}")
-    g = torch.Generator().manual_seed(seed)
-    xa = x_adv[attacked]
-    ref = (targets if targets is not None else clean_pred)[attacked]
-    hits = 0
-    for _ in range(draws):
-        pred = model(random_playback(xa, generator=g, **playback)).argmax(1)
-        hits += int(((pred == ref) if targets is not None else (pred != ref)).sum())
-    return Proportion(hits, draws * int(attacked.sum()))
-
-
 def playback_table(
     model: torch.nn.Module,
     runs: Mapping[str, AttackRun],
@@ -264,3 +233,82 @@ def playback_table(
             }
         )
     return pd.DataFrame(rows).set_index("attack")
+
+
+# The profile's ``attacks`` section: checked when the profile is loaded
+# (advlib.chapters.load_profile).
+_ATTACKS = {
+    "dataset",
+    "victim",
+    "n",
+    "batch_size",
+    "runs",
+    "universal",
+    "eot",
+    "bench_n",
+    "bench_libraries",
+}
+_RUN = {"attack", "settings", "targets"}
+_UNIVERSAL_RUN = {"attack", "settings", "target"}
+
+
+def validate_section(att: Any, datasets: dict[str, Any], source: str) -> None:
+    where = "attacks"
+    check_keys(source, where, att, _ATTACKS, {"dataset", "victim", "runs"})
+    if att["dataset"] not in datasets:
+        fail(source, f"{where}.dataset", f"{att['dataset']!r} is not a data set of the profile")
+    if att["victim"] not in datasets[att["dataset"]]["victims"]:
+        fail(source, f"{where}.victim", f"{att['victim']!r} is not trained on {att['dataset']!r}")
+    for key in ("n", "batch_size", "bench_n"):
+        if key in att:
+            positive_int(source, f"{where}.{key}", att[key])
+    libs = att.get("bench_libraries", [])
+    known = {"advlib", "torchattacks", "foolbox", "art"}
+    if not isinstance(libs, list) or set(libs) - known:
+        fail(source, f"{where}.bench_libraries", f"must be a list of {sorted(known)}")
+    runs = att["runs"]
+    if not isinstance(runs, dict) or not runs:
+        fail(source, f"{where}.runs", "must be a non-empty mapping of labels")
+    for label, run in runs.items():
+        run = _check_run(source, f"{where}.runs.{label}", label, run, universal=False)
+        t = run.get("targets")
+        if t is not None and t != "next" and (not isinstance(t, int) or t < 0):
+            fail(source, f"{where}.runs.{label}.targets", "must be a class index or 'next'")
+    uni = att.get("universal")
+    if uni is not None:
+        uwhere = f"{where}.universal"
+        if not isinstance(uni, dict) or set(uni) - {"n_craft", "runs"} or not uni.get("runs"):
+            fail(source, uwhere, "must be a mapping with n_craft and a non-empty runs mapping")
+        for label, run in uni["runs"].items():
+            _check_run(source, f"{uwhere}.runs.{label}", label, run, universal=True)
+    eot = att.get("eot")
+    if eot is not None:
+        ewhere = f"{where}.eot"
+        if not isinstance(eot, dict) or set(eot) - {"run", "samples"}:
+            fail(source, ewhere, "must be a mapping of run and samples")
+        if eot.get("run") not in runs:
+            fail(source, f"{ewhere}.run", f"{eot.get('run')!r} is not a label of attacks.runs")
+
+
+def _check_run(source: str, where: str, label: str, run: Any, *, universal: bool) -> dict:
+    """One run of the attacks section: known keys, a known attack of the right kind (per-clip
+    under ``runs``, universal under ``universal.runs``) and settings it accepts."""
+    from advlib.attacks.registry import attack_spec, make_attack
+
+    run = run or {}
+    if not isinstance(run, dict):
+        fail(source, where, "must be a mapping")
+    unknown = set(run) - (_UNIVERSAL_RUN if universal else _RUN)
+    if unknown:
+        fail(source, where, f"unknown key(s) {sorted(unknown)}")
+    name = run.get("attack", label)
+    try:
+        kind = attack_spec(name).kind
+        make_attack(name, run.get("settings") or {})
+    except ValueError as exc:
+        fail(source, where, str(exc))
+    if universal and kind != "universal":
+        fail(source, where, f"{name!r} is not a universal attack")
+    if not universal and kind == "universal":
+        fail(source, where, f"{name!r} is universal; the chapter runs per-clip attacks")
+    return run

@@ -23,10 +23,10 @@ import torch
 from torch import nn
 from tqdm.std import tqdm
 
-from .cache import Cache
-from .data.core import AudioSet
-from .device import OnDevice, get_device, model_device, on_device
-from .models.registry import build_victim, count_parameters, victim_spec
+from advlib.cache import Cache
+from advlib.data.core import AudioSet
+from advlib.device import OnDevice, get_device, model_device, on_device
+from advlib.models.registry import build_victim, count_parameters, victim_spec
 
 __all__ = [
     "FittedVictim",
@@ -36,6 +36,7 @@ __all__ = [
     "fit_victim",
     "predict_logits",
     "train_classifier",
+    "victim_params",
 ]
 
 _OPTIMIZERS = {
@@ -184,7 +185,7 @@ def train_classifier(
     ``train_loss``, ``train_acc`` (running, with dropout), ``valid_loss``, ``valid_acc``, ``lr``
     and ``seconds``, plus whatever ``monitor`` returns. The model is left holding the selected
     weights, in eval mode. ``train`` and ``valid`` need only ``x``, ``y``, ``n_classes`` and a
-    length, so image sets (:class:`advlib.at_study.Images`) train here too.
+    length, so image sets (:class:`advlib.chapters.at.Images`) train here too.
 
     Adversarial training (AT paper, Alfonso Sallo et al., Eq. 14, after Goodfellow et al. 2015):
     with ``adversary``, each mini-batch's loss is
@@ -298,6 +299,36 @@ class FittedVictim:
     cached: bool
 
 
+def victim_params(
+    data: AudioSet,
+    victim: str,
+    knobs: Mapping[str, Any] | None = None,
+    train: Mapping[str, Any] | None = None,
+    *,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """The cache parameters of a victim trained by :func:`fit_victim`: the victim, its knobs
+    (``sample_rate`` filled from the data for front-ends with filters in Hz), the whole recipe
+    (its paper recipe updated with ``train``, seeded), the data's identity and shape."""
+    spec = victim_spec(victim)
+    knobs = dict(knobs or {})
+    if "sample_rate" in spec.knobs:  # front-ends with filters in Hz follow the data's rate
+        if knobs.setdefault("sample_rate", data.sample_rate) != data.sample_rate:
+            raise ValueError(
+                f"victim {victim!r}: knob sample_rate={knobs['sample_rate']} differs from the "
+                f"data's {data.sample_rate} Hz"
+            )
+    config = TrainConfig.from_dict({**spec.recipe, **dict(train or {}), "seed": seed})
+    return {
+        "victim": victim,
+        "knobs": knobs,
+        "config": config.to_dict(),
+        "data": data.identity(),
+        "n_classes": data.n_classes,
+        "input_length": data.length,
+    }
+
+
 def fit_victim(
     cache: Cache,
     data: AudioSet,
@@ -315,23 +346,9 @@ def fit_victim(
     paper recipe (its registry entry) updated with ``train`` (a profile shortens it there),
     and ``seed`` seeds weights, batch order and dropout.
     """
-    spec = victim_spec(victim)
-    knobs = dict(knobs or {})
-    if "sample_rate" in spec.knobs:  # front-ends with filters in Hz follow the data's rate
-        if knobs.setdefault("sample_rate", data.sample_rate) != data.sample_rate:
-            raise ValueError(
-                f"victim {victim!r}: knob sample_rate={knobs['sample_rate']} differs from the "
-                f"data's {data.sample_rate} Hz"
-            )
-    config = TrainConfig.from_dict({**spec.recipe, **dict(train or {}), "seed": seed})
-    params = {
-        "victim": victim,
-        "knobs": knobs,
-        "config": config.to_dict(),
-        "data": data.identity(),
-        "n_classes": data.n_classes,
-        "input_length": data.length,
-    }
+    params = victim_params(data, victim, knobs, train, seed=seed)
+    knobs = params["knobs"]
+    config = TrainConfig.from_dict(params["config"])
 
     def build() -> nn.Module:
         torch.manual_seed(config.seed)

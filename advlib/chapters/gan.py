@@ -2,7 +2,7 @@
 
 Paper: Wang et al., "Towards speech adversarial examples with GAN" (SpeechAdvGan; study spec
 rows GAN-F4/5, GAN-T1, GAN-T2, GAN-F6, GAN-F8/9). One generator per target class
-(:func:`advlib.gan.fit_generator`) crafts targeted adversarial clips in one forward pass
+(:func:`advlib.train.generator.fit_generator`) crafts targeted adversarial clips in one forward pass
 (:func:`advlib.attacks.gan.gan_attack`); this module evaluates them:
 
 * :func:`gan_examples`: every held-out clip not of the target, through the target's generator,
@@ -33,14 +33,15 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .attacks.eot import random_playback
-from .attacks.gan import gan_attack
-from .attacks.registry import make_attack
-from .cache import Cache
-from .gan import FittedGenerator
-from .metrics import pesq_score, snr_db, stoi_score
-from .run import run_attack
-from .train import predict_logits
+from advlib.attacks.eot import random_playback
+from advlib.attacks.gan import gan_attack
+from advlib.attacks.registry import make_attack
+from advlib.cache import Cache
+from advlib.metrics import pesq_score, snr_db, stoi_score
+from advlib.run.runner import run_attack
+from advlib.study.profile import check_keys, fail, positive_int
+from advlib.train.classifier import predict_logits
+from advlib.train.generator import FittedGenerator
 
 __all__ = [
     "compare_table",
@@ -330,3 +331,134 @@ def plot_ablation(
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+# The profile's ``gan`` section: checked when the profile is loaded
+# (advlib.chapters.load_profile).
+_GAN = {
+    "victims",
+    "config",
+    "n_eval",
+    "compare",
+    "quality",
+    "ablation",
+    "listen",
+    "transfer",
+    "playback",
+}
+_GAN_VICTIM = {"dataset", "victim", "targets", "label", "config"}
+
+
+def validate_section(gan: Any, datasets: dict[str, Any], source: str) -> None:
+    """The ``gan`` section (the "Generative attacks" chapter): the victims attacked (a data set
+    of the profile and a victim trained on it, the target classes), the generator recipe
+    (:class:`advlib.train.generator.GanConfig`, per victim overridable), the baselines of
+    Table 1 (checked against each attack's parameters) and the indices the figures use."""
+    from advlib.attacks.registry import make_attack
+    from advlib.train.generator import GanConfig
+
+    where = "gan"
+    check_keys(source, where, gan, _GAN, {"victims", "config"})
+    victims = gan["victims"]
+    if not isinstance(victims, list) or not victims:
+        fail(source, f"{where}.victims", "must be a non-empty list of {dataset, victim}")
+
+    def recipe(rwhere: str, *configs: Any) -> GanConfig:
+        merged: dict[str, Any] = {}
+        for c in configs:
+            if c is not None and not isinstance(c, dict):
+                fail(source, rwhere, "must be a mapping of GAN settings")
+            merged.update(c or {})
+        try:
+            return GanConfig.from_dict(merged)
+        except (TypeError, ValueError) as exc:
+            fail(source, rwhere, str(exc))
+
+    recipe(f"{where}.config", gan["config"])
+    for i, v in enumerate(victims):
+        vwhere = f"{where}.victims[{i}]"
+        check_keys(source, vwhere, v, _GAN_VICTIM, {"dataset", "victim"})
+        if v["dataset"] not in datasets:
+            fail(source, f"{vwhere}.dataset", f"{v['dataset']!r} is not a data set of the profile")
+        if v["victim"] not in datasets[v["dataset"]]["victims"]:
+            fail(source, f"{vwhere}.victim",
+                  f"{v['victim']!r} is not trained on {v['dataset']!r}")  # fmt: skip
+        targets = v.get("targets", "all")
+        ok = targets == "all" or (
+            isinstance(targets, list) and targets
+            and all(isinstance(t, int) and not isinstance(t, bool) and t >= 0 for t in targets)
+            and len(set(targets)) == len(targets))  # fmt: skip
+        if not ok:
+            fail(source, f"{vwhere}.targets", "must be 'all' or a list of distinct class indices")
+        recipe(f"{vwhere}.config", gan["config"], v.get("config"))
+
+    def victim_index(swhere: str, sec: dict) -> int:
+        i = sec.get("victim", 0)
+        if not isinstance(i, int) or isinstance(i, bool) or not 0 <= i < len(victims):
+            fail(source, f"{swhere}.victim", f"must index gan.victims (0..{len(victims) - 1})")
+        return i
+
+    if gan.get("n_eval") is not None:
+        positive_int(source, f"{where}.n_eval", gan["n_eval"])
+    if gan.get("compare") is not None:
+        cwhere = f"{where}.compare"
+        cmp = gan["compare"]
+        check_keys(source, cwhere, cmp, {"victim", "n", "baselines"}, {"baselines"})
+        victim_index(cwhere, cmp)
+        if "n" in cmp:
+            positive_int(source, f"{cwhere}.n", cmp["n"])
+        if not isinstance(cmp["baselines"], dict) or not cmp["baselines"]:
+            fail(source, f"{cwhere}.baselines", "must map labels to {attack, settings}")
+        for label, b in cmp["baselines"].items():
+            bwhere = f"{cwhere}.baselines.{label}"
+            check_keys(source, bwhere, b, {"attack", "settings"}, {"attack"})
+            try:
+                make_attack(b["attack"], b.get("settings"))
+            except ValueError as exc:
+                fail(source, bwhere, str(exc))
+    if gan.get("quality") is not None:
+        check_keys(source, f"{where}.quality", gan["quality"], {"max_clips"}, set())
+        if gan["quality"].get("max_clips") is not None:
+            positive_int(source, f"{where}.quality.max_clips", gan["quality"]["max_clips"])
+    if gan.get("ablation") is not None:
+        awhere = f"{where}.ablation"
+        ab = gan["ablation"]
+        check_keys(source, awhere, ab, {"victim", "source", "target", "config", "variants"},
+                    {"source", "target"})  # fmt: skip
+        i = victim_index(awhere, ab)
+        for k in ("source", "target"):
+            if not isinstance(ab[k], int) or isinstance(ab[k], bool) or ab[k] < 0:
+                fail(source, f"{awhere}.{k}", "must be a class index >= 0")
+        if ab["source"] == ab["target"]:
+            fail(source, awhere, "source and target must differ")
+        variants = ab.get("variants", ["paper"])
+        if not isinstance(variants, list) or not variants or set(variants) - {"paper", "code"}:
+            fail(source, f"{awhere}.variants", "must list 'paper' and/or 'code'")
+        recipe(f"{awhere}.config", gan["config"], victims[i].get("config"), ab.get("config"))
+    if gan.get("listen") is not None:
+        lwhere = f"{where}.listen"
+        ls = gan["listen"]
+        check_keys(source, lwhere, ls, {"victim", "pairs"}, {"pairs"})
+        victim_index(lwhere, ls)
+        pairs = ls["pairs"]
+        if not isinstance(pairs, list) or not pairs or not all(
+            isinstance(p, list) and len(p) == 2 and all(isinstance(k, int) for k in p)
+            and p[0] != p[1] for p in pairs):  # fmt: skip
+            fail(source, f"{lwhere}.pairs", "must list [source, target] class pairs")
+    if gan.get("transfer") is not None:
+        twhere = f"{where}.transfer"
+        tr = gan["transfer"]
+        check_keys(source, twhere, tr, {"victim", "others"}, {"others"})
+        spec = victims[victim_index(twhere, tr)]
+        trained = datasets[spec["dataset"]]["victims"]
+        others = tr["others"]
+        if not isinstance(others, list) or not others or set(others) - set(trained):
+            msg = f"must list victims trained on {spec['dataset']!r}: {sorted(trained)}"
+            fail(source, f"{twhere}.others", msg)
+    if gan.get("playback") is not None:
+        pwhere = f"{where}.playback"
+        pb = gan["playback"]
+        check_keys(source, pwhere, pb, {"victim", "draws"}, set())
+        victim_index(pwhere, pb)
+        if "draws" in pb:
+            positive_int(source, f"{pwhere}.draws", pb["draws"])

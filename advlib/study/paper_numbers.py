@@ -41,10 +41,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import paths
-from .data.gtzan import GTZAN_GENRES
-from .data.speech_commands import GAN_WORDS
-from .models.spectrogram import ARCHITECTURES, REPRESENTATIONS
+from advlib import paths
+from advlib.data.gtzan import GTZAN_GENRES
+from advlib.data.speech_commands import GAN_WORDS
+from advlib.models.spectrogram import ARCHITECTURES, REPRESENTATIONS
 
 __all__ = [
     "COLUMNS",

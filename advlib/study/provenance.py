@@ -13,7 +13,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .paths import REPO_ROOT
+from advlib.paths import REPO_ROOT
 
 __all__ = ["PACKAGES", "collect_executed", "environment_info", "git_commit", "provenance_block"]
 
@@ -85,21 +85,20 @@ def provenance_block(
     seed: int,
     parameters: Mapping[str, Any] | None = None,
     cache_events: Iterable[Any] = (),
+    results: Iterable[Mapping[str, Any]] = (),
 ) -> Any:
     """An HTML provenance block for the end of an executed page.
 
     The same record travels as display metadata (key ``advlib_provenance``), which the
     reproducibility appendix collects from every executed notebook, with the page's wall time
     (since advlib's first import in the kernel) and the numbers it recorded for the scorecard
-    (:func:`advlib.scorecard.record`).
+    (``results``: :meth:`advlib.study.records.Records.as_list`).
     """
     from IPython.display import HTML
 
-    from .scorecard import recorded
-
     env = environment_info()
     wall = time.time() - _T0
-    results = recorded()
+    results = [dict(r) for r in results]
     events = [
         {"kind": e.kind, "key": e.key, "hit": e.hit, "seconds": round(e.seconds, 3)}
         for e in cache_events

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .metrics import Proportion
-from .train import predict_logits
+from advlib.metrics import Proportion
+from advlib.train.classifier import predict_logits
 
 __all__ = ["plot_transfer", "transfer_matrix"]
 

@@ -25,11 +25,11 @@ import torch
 from torch import nn
 from tqdm.std import tqdm
 
-from .attacks.gan import VARIANTS, discriminator_loss, generator_loss, perturb
-from .cache import Cache
-from .data.core import AudioSet
-from .device import model_device, on_device, unwrap
-from .models.speechadvgan import Discriminator, Generator
+from advlib.attacks.gan import VARIANTS, discriminator_loss, generator_loss, perturb
+from advlib.cache import Cache
+from advlib.data.core import AudioSet
+from advlib.device import model_device, on_device, unwrap
+from advlib.models.speechadvgan import Discriminator, Generator
 
 __all__ = ["FittedGenerator", "GanConfig", "fit_generator", "train_generator"]
 
@@ -236,7 +236,7 @@ def fit_generator(
     progress: bool = True,
 ) -> FittedGenerator:
     """:func:`train_generator` on ``data``'s training clips against a fitted victim
-    (:class:`advlib.train.FittedVictim`), cached under the victim's key, the data set's
+    (:class:`advlib.train.classifier.FittedVictim`), cached under the victim's key, the data set's
     identity, the target and the whole recipe."""
     if not isinstance(config, GanConfig):
         config = GanConfig.from_dict(config)
