@@ -7,6 +7,9 @@ victims             list the victim registry with paper sizes
 datasets            list the data-set registry (source, licence, protocol)
 fetch NAME [ROOT]   download, verify (sha256) and safely extract a real data set
 device [--device D] check the device the pages would train on (cpu, cuda, cuda:N, mps)
+page PAGE [-o OUT] [--profile P] [--dataset D] [--set KEY=VALUE ...]
+                    re-execute one page of the book with the profile's parameters, changed by
+                    each --set (``--set uap.n_eval=50 --set seed=1``)
 """
 
 from __future__ import annotations
@@ -30,6 +33,21 @@ def main(argv: list[str] | None = None) -> int:
     d = sub.add_parser("device", help="check the device models train and run on")
     d.add_argument("--device", default=None, help="cpu, cuda, cuda:N or mps ($ADVLIB_DEVICE)")
     d.add_argument("--quiet", action="store_true", help="print nothing when it is available")
+    g = sub.add_parser("page", help="re-execute one page with your own parameters")
+    g.add_argument("page", help="victims, frontends, attacks, uap, at, gan, scorecard, ...")
+    g.add_argument(
+        "-o", "--out", default=None, help="executed notebook (default PAGE-PROFILE.ipynb)"
+    )
+    g.add_argument("--profile", default="demo", help="the profile whose parameters to start from")
+    g.add_argument("--dataset", default=None, help="the victims page's data set")
+    g.add_argument(
+        "--set",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="change one parameter (dotted key, YAML value); repeatable",
+    )
     args = parser.parse_args(argv)
 
     if args.cmd == "profile":
@@ -70,6 +88,14 @@ def main(argv: list[str] | None = None) -> int:
         if not args.quiet:
             extra = f", {torch.cuda.get_device_name(dev)}" if dev.type == "cuda" else ""
             print(f"device {dev} available (torch {torch.__version__}{extra})")
+    elif args.cmd == "page":
+        from advlib.tools.pages import run_page
+
+        out = args.out or f"{args.page}-{args.profile}.ipynb"
+        path = run_page(
+            args.page, out, profile=args.profile, dataset=args.dataset, settings=args.settings
+        )
+        print(f"executed {args.page} ({args.profile}) -> {path}")
     return 0
 
 

@@ -1,17 +1,18 @@
-"""Every notebook has a parameters cell, no committed outputs, and runs under papermill."""
+"""Every notebook source is text with a parameters cell, and every page runs under papermill."""
 
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from advlib.tools.nbtools import has_parameters_cell, set_title
+from advlib.tools.nbtools import execute as execute_source
+from advlib.tools.nbtools import has_parameters_cell, read_source, set_title
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.md"))
 
 TINY = {
-    "victims.ipynb": {
+    "victims.md": {
         "profile": "test",
         "dataset": "synthetic",
         "loader": "synthetic",
@@ -26,20 +27,20 @@ TINY = {
 
 def test_there_are_notebooks():
     assert {p.name for p in NOTEBOOKS} >= {
-        "victims.ipynb",
-        "frontends.ipynb",
-        "reproducibility.ipynb",
-        "attacks.ipynb",
-        "uap.ipynb",
-        "at.ipynb",
-        "gan.ipynb",
+        "victims.md",
+        "frontends.md",
+        "reproducibility.md",
+        "attacks.md",
+        "uap.md",
+        "at.md",
+        "gan.md",
     }
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_parameters_cell_and_no_outputs(path):
     assert has_parameters_cell(path), f"{path.name} has no cell tagged 'parameters'"
-    nb = nbformat.read(path, as_version=4)
+    nb = read_source(path)
     for cell in nb.cells:
         if cell.cell_type == "code":
             assert not cell.outputs, f"{path.name}: committed outputs"
@@ -47,17 +48,13 @@ def test_parameters_cell_and_no_outputs(path):
 
 
 def test_notebooks_run_under_papermill(tmp_path, tmp_cache):
-    papermill = pytest.importorskip("papermill")
-
     def execute(name, out, parameters):
-        papermill.execute_notebook(str(ROOT / "notebooks" / name), str(out),
-                                   parameters=parameters, kernel_name="python3",
-                                   cwd=str(ROOT), progress_bar=False)  # fmt: skip
+        execute_source(ROOT / "notebooks" / name, out, parameters, cwd=ROOT)
 
     out = tmp_path / "generated"
     (out / "victims").mkdir(parents=True)
     page = out / "victims" / "synthetic.ipynb"
-    execute("victims.ipynb", page, TINY["victims.ipynb"])
+    execute("victims.md", page, TINY["victims.md"])
     nb = nbformat.read(page, as_version=4)
     text = "".join(
         str(o.get("data", {})) + str(o.get("text", ""))
@@ -78,9 +75,9 @@ def test_notebooks_run_under_papermill(tmp_path, tmp_cache):
         ' "population": {"pso": {"batched_seconds": 1.0, "loop_seconds": 9.0, "speedup": 9.0,'
         ' "same_result": true}}}'
     )
-    tiny = TINY["victims.ipynb"]
+    tiny = TINY["victims.md"]
     execute(
-        "attacks.ipynb",
+        "attacks.md",
         out / "attacks.ipynb",
         {
             "profile": "test",
@@ -106,21 +103,21 @@ def test_notebooks_run_under_papermill(tmp_path, tmp_cache):
     assert "loop_seconds" in at and "speedup_at_quality" in at
 
     # the UAP chapter at its own tiny defaults (synthetic set, two targets' worth of UAPs)
-    execute("uap.ipynb", out / "uap.ipynb", {"profile": "test"})
+    execute("uap.md", out / "uap.ipynb", {"profile": "test"})
     ut = str(nbformat.read(out / "uap.ipynb", as_version=4))
     for needle in ("Table 1", "p (McNemar)", "kappa", "crafting clips", "random playback",
                    "<audio", "image/png", "SNR [0,1]", "23.468"):  # fmt: skip
         assert needle in ut, f"UAP page lacks {needle!r}"
 
     # the adversarial-training chapter at its own tiny defaults (one classifier, two images)
-    execute("at.ipynb", out / "at.ipynb", {"profile": "test"})
+    execute("at.md", out / "at.ipynb", {"profile": "test"})
     tt = str(nbformat.read(out / "at.ipynb", as_version=4))
     for needle in ("AUC % FGSM-trained", "both_auc", "p (McNemar)", "PGD robust acc",
                    "71.79", "<audio", "image/png", "waveform"):  # fmt: skip
         assert needle in tt, f"AT page lacks {needle!r}"
 
     # the generative-attacks chapter at its own tiny defaults (two targets, tiny generators)
-    execute("gan.ipynb", out / "gan.ipynb", {"profile": "test"})
+    execute("gan.md", out / "gan.ipynb", {"profile": "test"})
     gt = str(nbformat.read(out / "gan.ipynb", as_version=4))
     for needle in ("Mean targeted success", "genetic", "pso", "92.33", "hinge only", "<audio",
                    "image/png", "error_rate", "after playback", "max training success %",
@@ -129,18 +126,18 @@ def test_notebooks_run_under_papermill(tmp_path, tmp_cache):
     assert "'alt': 'Figure" in gt, "figures must carry alt text (advlib.tools.alttext)"
 
     # the scorecard reads the numbers those three chapters recorded
-    execute("scorecard.ipynb", out / "scorecard.ipynb",
+    execute("scorecard.md", out / "scorecard.ipynb",
             {"profile": "test", "executed_dir": str(out)})  # fmt: skip
     st = str(nbformat.read(out / "scorecard.ipynb", as_version=4))
     for needle in ("reproduced", "not run at this profile", "GAN-6", "<table", "image/png"):
         assert needle in st, f"scorecard page lacks {needle!r}"
 
-    execute("frontends.ipynb", out / "frontends.ipynb", {"profile": "test"})
+    execute("frontends.md", out / "frontends.ipynb", {"profile": "test"})
     fe = str(nbformat.read(out / "frontends.ipynb", as_version=4))
     assert "image/png" in fe and "<audio" in fe
 
     repro = out / "reproducibility.ipynb"
-    execute("reproducibility.ipynb", repro, {"profile": "test", "executed_dir": str(out)})
+    execute("reproducibility.md", repro, {"profile": "test", "executed_dir": str(out)})
     rtext = str(nbformat.read(repro, as_version=4))
     assert "victims/synthetic.ipynb" in rtext
     assert "computed" in rtext, "the appendix must list the cache entry the page computed"

@@ -240,10 +240,11 @@ def test_headline_keys_are_recorded_by_the_notebooks():
     import re
 
     from advlib.paths import REPO_ROOT
+    from advlib.tools.nbtools import read_source
 
     text = ""
     for nbname in ("uap", "at", "gan"):
-        nb = nbformat.read(REPO_ROOT / "notebooks" / f"{nbname}.ipynb", as_version=4)
+        nb = read_source(REPO_ROOT / "notebooks" / f"{nbname}.md")
         text += "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     patterns = re.findall(r"records\.record\w*\(\s*(f?)\"([^\"]+)\"", text)
     regexes = [

@@ -1,12 +1,20 @@
-"""Small notebook utilities for the pipeline (``python -m advlib.tools.nbtools ...``)."""
+"""Notebook utilities for the pipeline (``python -m advlib.tools.nbtools ...``).
+
+The notebook sources are text (jupytext MyST markdown, ``notebooks/*.md``): they diff, review
+and lint like code. :func:`execute` reads a source, runs it under papermill with the page's
+parameters and finishes the executed page (its title, alt text on every figure): the one
+command every pipeline job and ``python -m advlib page`` use.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 from pathlib import Path
+from typing import Any
 
-__all__ = ["add_alt_text", "has_parameters_cell", "main", "set_title"]
+__all__ = ["add_alt_text", "execute", "has_parameters_cell", "main", "read_source", "set_title"]
 
 
 def set_title(path: str | Path, title: str) -> None:
@@ -65,11 +73,57 @@ def add_alt_text(path: str | Path) -> int:
     return changed
 
 
-def has_parameters_cell(path: str | Path) -> bool:
-    """Whether the notebook has a code cell tagged ``parameters`` (papermill's contract)."""
+def read_source(path: str | Path) -> Any:
+    """A notebook source as an ``nbformat`` notebook: a text source (``.md``, ``.py``) through
+    jupytext, an ``.ipynb`` as it is. The kernel is the study's (``python3``)."""
+    import jupytext
     import nbformat
 
-    nb = nbformat.read(path, as_version=4)
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no notebook source {path}")
+    if path.suffix == ".ipynb":
+        return nbformat.read(path, as_version=4)
+    nb = jupytext.read(path)
+    nb.metadata.setdefault(
+        "kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"}
+    )
+    return nb
+
+
+def execute(
+    source: str | Path,
+    output: str | Path,
+    parameters: dict[str, Any] | None = None,
+    *,
+    title: str | None = None,
+    cwd: str | Path | None = None,
+    log_output: bool = False,
+) -> Path:
+    """Execute a notebook source with ``parameters`` (papermill) into ``output``, then set
+    its page ``title`` (when given) and give every figure an alt text."""
+    import papermill
+
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    papermill.execute_notebook(
+        read_source(source),
+        str(output),
+        parameters=dict(parameters or {}),
+        kernel_name="python3",
+        cwd=str(cwd) if cwd is not None else None,
+        progress_bar=False,
+        log_output=log_output,
+    )
+    if title:
+        set_title(output, title)
+    add_alt_text(output)
+    return output
+
+
+def has_parameters_cell(path: str | Path) -> bool:
+    """Whether the notebook has a code cell tagged ``parameters`` (papermill's contract)."""
+    nb = read_source(path)
     return any(
         c.cell_type == "code" and "parameters" in c.metadata.get("tags", []) for c in nb.cells
     )
@@ -83,8 +137,15 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("title")
     p = sub.add_parser("alt-text", help="give every figure of executed notebooks an alt text")
     p.add_argument("notebooks", nargs="+")
+    p = sub.add_parser("execute", help="execute a notebook source with JSON parameters")
+    p.add_argument("source")
+    p.add_argument("output")
+    p.add_argument("--parameters", default="{}", help="the page's parameters as JSON")
+    p.add_argument("--title", default=None, help="the executed page's title")
     args = parser.parse_args(argv)
-    if args.cmd == "set-title":
+    if args.cmd == "execute":
+        execute(args.source, args.output, json.loads(args.parameters), title=args.title)
+    elif args.cmd == "set-title":
         set_title(args.notebook, args.title)
     elif args.cmd == "alt-text":
         for path in args.notebooks:
