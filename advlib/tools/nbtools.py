@@ -14,7 +14,15 @@ import re
 from pathlib import Path
 from typing import Any
 
-__all__ = ["add_alt_text", "execute", "has_parameters_cell", "main", "read_source", "set_title"]
+__all__ = [
+    "add_alt_text",
+    "execute",
+    "has_parameters_cell",
+    "main",
+    "read_source",
+    "set_title",
+    "show_parameters_once",
+]
 
 
 def set_title(path: str | Path, title: str) -> None:
@@ -115,10 +123,30 @@ def execute(
         progress_bar=False,
         log_output=log_output,
     )
+    show_parameters_once(output)
     if title:
         set_title(output, title)
     add_alt_text(output)
     return output
+
+
+def show_parameters_once(path: str | Path) -> None:
+    """An executed page shows its parameters once: the values it ran with (papermill's
+    ``injected-parameters`` cell, collapsed behind a toggle); the source's defaults are
+    removed from the page. Without injected parameters the defaults are what ran: kept,
+    collapsed."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    injected = any("injected-parameters" in c.metadata.get("tags", []) for c in code)
+    for c in code:
+        tags = c.metadata.setdefault("tags", [])
+        if "parameters" in tags:
+            tags.append("remove-cell" if injected else "hide-input")
+        elif "injected-parameters" in tags:
+            tags.append("hide-input")
+    nbformat.write(nb, path)
 
 
 def has_parameters_cell(path: str | Path) -> bool:
