@@ -76,6 +76,7 @@ def render(
     formats: Mapping[str, str | Callable[[Any], str]] | None = None,
     notes: Sequence[str] = (),
     index: bool = False,
+    row_colours: Sequence[str] | None = None,
 ) -> Any:
     """``df`` as an HTML table with the caption ``Table n. title``.
 
@@ -83,6 +84,7 @@ def render(
     columns get two decimals. Missing numbers (NaN, inf, None) print as "—" and add
     :data:`UNDEFINED_NOTE` to ``notes``. ``index=True`` keeps a meaningful index (its names
     become headers); the default drops it. Multi-level columns are flattened to "a, b".
+    ``row_colours``: a CSS background colour per row (e.g. a verdict's colour).
     """
     from IPython.display import HTML
 
@@ -124,8 +126,14 @@ def render(
     if undefined and UNDEFINED_NOTE not in notes:
         notes.append(UNDEFINED_NOTE)
     head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+    if row_colours is not None and len(row_colours) != len(t):
+        raise ValueError(f"row_colours has {len(row_colours)} colours for {len(t)} rows")
+    style = [
+        f" style='background-color: {html.escape(c)}'" if c else ""
+        for c in (row_colours or [""] * len(t))
+    ]
     rows = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(cols[c][i])}</td>" for c in cols) + "</tr>"
+        f"<tr{style[i]}>" + "".join(f"<td>{html.escape(cols[c][i])}</td>" for c in cols) + "</tr>"
         for i in range(len(t))
     )
     cap = html.escape(caption("Table", n, title))

@@ -47,6 +47,57 @@ def test_parameters_cell_and_no_outputs(path):
             assert cell.execution_count is None
 
 
+MAX_CODE_LINES = 80
+
+
+def code_lines(path):
+    """The code lines of a notebook source that count against the 80-line budget: non-blank,
+    non-comment lines of every code cell but the parameters cell."""
+    nb = read_source(path)
+    out = []
+    for c in nb.cells:
+        if c.cell_type != "code" or "parameters" in c.metadata.get("tags", []):
+            continue
+        out += [ln for ln in c.source.splitlines() if ln.strip() and not ln.strip().startswith("#")]
+    return out
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebooks_are_thin_views(path):
+    """A page is a view: at most 80 code lines, no definitions, no scipy or torch, no
+    statistics computed in place (those live in advlib.chapters)."""
+    import ast
+
+    lines = code_lines(path)
+    assert len(lines) <= MAX_CODE_LINES, f"{path.name}: {len(lines)} code lines (max 80)"
+    source = "\n".join(c.source for c in read_source(path).cells if c.cell_type == "code")
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        bad = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda)
+        assert not bad, f"{path.name}: a definition in a notebook (line {node.lineno})"
+        assert not isinstance(node, ast.While), f"{path.name}: a while loop"
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            mods = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module]
+            for m in mods:
+                top = (m or "").split(".")[0]
+                assert top not in ("scipy", "torch"), f"{path.name}: imports {m}"
+
+
+def test_thin_view_rules_catch_a_fat_notebook(tmp_path):
+    fat = tmp_path / "fat.md"
+    fat.write_text("```{code-cell}\ndef f():\n    return 1\n```\n")
+    with pytest.raises(AssertionError, match="definition"):
+        test_notebooks_are_thin_views(fat)
+    long = tmp_path / "long.md"
+    long.write_text("```{code-cell}\n" + "x = 1\n" * 81 + "```\n")
+    with pytest.raises(AssertionError, match="81 code lines"):
+        test_notebooks_are_thin_views(long)
+    imp = tmp_path / "imp.md"
+    imp.write_text("```{code-cell}\nfrom scipy import stats\n```\n")
+    with pytest.raises(AssertionError, match="imports scipy"):
+        test_notebooks_are_thin_views(imp)
+
+
 def test_notebooks_run_under_papermill(tmp_path, tmp_cache):
     def execute(name, out, parameters):
         execute_source(ROOT / "notebooks" / name, out, parameters, cwd=ROOT)

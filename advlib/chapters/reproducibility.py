@@ -1,0 +1,126 @@
+"""The "Reproducibility" appendix: what ran, with which parameters, for how long, on what.
+
+Every executed page carries papermill's record (parameters, start, wall time) and its own
+provenance block (cache entries computed or reused, software); this module turns those, and the
+victim-throughput benchmark (``python -m advlib.tools.bench_victims``), into the page's tables.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from advlib.study.provenance import collect_executed, environment_info
+
+__all__ = [
+    "cache_table",
+    "environment_table",
+    "executed",
+    "pages_table",
+    "parameters_table",
+    "plot_throughput",
+    "throughput",
+    "throughput_table",
+]
+
+
+def executed(folder: str | Path, exclude: list[str] | tuple[str, ...] = ()) -> list[dict]:
+    """Every executed page under ``folder`` (papermill's record and its provenance)."""
+    return [r for r in collect_executed(folder) if r["notebook"] not in exclude]
+
+
+def pages_table(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """One row per executed page: its source, profile, seed, start and wall time."""
+    rows = [
+        {
+            "page": r["notebook"],
+            "source": r["input"] or "",
+            "profile": r["parameters"].get("profile"),
+            "seed": r["parameters"].get("seed"),
+            "started (UTC)": (r["start"] or "")[:19],
+            "wall time (s)": None if r["duration_s"] is None else round(r["duration_s"], 1),
+            "failed": bool(r["exception"]),
+        }
+        for r in records
+    ]
+    cols = ["page", "source", "profile", "seed", "started (UTC)", "wall time (s)", "failed"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def parameters_table(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """Every parameter of every page (its value as Python writes it)."""
+    rows = [
+        {"page": r["notebook"], "parameter": k, "value": repr(v)}
+        for r in records
+        for k, v in sorted(r["parameters"].items())
+    ]
+    return pd.DataFrame(rows, columns=["page", "parameter", "value"])
+
+
+def cache_table(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """Every cache entry a page computed or reused, with its kind, key and seconds."""
+    rows = [
+        {
+            "page": r["notebook"],
+            "kind": e["kind"],
+            "key": e["key"][:16],
+            "status": "cached" if e["hit"] else "computed",
+            "seconds": e["seconds"],
+        }
+        for r in records
+        for e in r["provenance"].get("cache", [])
+    ]
+    return pd.DataFrame(rows, columns=["page", "kind", "key", "status", "seconds"])
+
+
+def throughput(bench_file: str | Path | None) -> pd.DataFrame | None:
+    """The victim-throughput benchmark of this run (``None`` when the run has none)."""
+    if not bench_file or not Path(bench_file).exists():
+        return None
+    tp = pd.DataFrame(json.loads(Path(bench_file).read_text())["results"])
+    tp["case"] = tp["victim"] + " / " + tp["dataset"]
+    return tp
+
+
+def plot_throughput(tp: pd.DataFrame) -> Any:
+    """Clips per second, forward and forward + backward, one bar pair per victim (log scale)."""
+    ax = tp.set_index("case")[["forward_clips_per_s", "forward_backward_clips_per_s"]].plot.barh(
+        figsize=(8, 0.5 * len(tp) + 1.5), logx=True
+    )
+    ax.set(xlabel="clips per second (log scale)", ylabel="")
+    ax.legend(["forward", "forward + backward (input gradient)"], loc="lower right")
+    plt.tight_layout()
+    return ax.figure
+
+
+def throughput_table(tp: pd.DataFrame) -> pd.DataFrame:
+    """The benchmark's numbers per (data set, victim)."""
+    t = tp[["dataset", "victim", "params", "input_length", "forward_clips_per_s",
+            "forward_backward_clips_per_s"]]  # fmt: skip
+    return t.rename(
+        columns={
+            "dataset": "data set",
+            "params": "parameters",
+            "input_length": "input (samples)",
+            "forward_clips_per_s": "forward (clips/s)",
+            "forward_backward_clips_per_s": "forward + backward (clips/s)",
+        }
+    )
+
+
+def environment_table(profile: str) -> pd.DataFrame:
+    """The software and machine this build ran on."""
+    env = environment_info()
+    rows = {
+        "profile": profile,
+        "git commit": env["git_commit"],
+        "python": env["python"],
+        "platform": env["platform"],
+        "torch threads": env["torch_threads"],
+        **{f"package: {k}": v for k, v in env["packages"].items()},
+    }
+    return pd.DataFrame({"what": list(rows), "value": [str(v) for v in rows.values()]})
