@@ -172,7 +172,7 @@ def test_deepfool_top_k_candidates_and_untargeted_only():
     model, w, b = linear_toy(5)
     x, y, _ = toy_batch(w, b, 4, 2)
     counter = PassCounter(model)
-    x_adv = deepfool(counter, x, y, num_classes=2)
+    x_adv = deepfool(counter, x, y, n_classes=2)
     assert (predict(model, x_adv) != y).all()
     assert counter.backward_calls == counter.forward_calls - 1  # one candidate: one backward each
     with pytest.raises(ValueError, match="untargeted"):
@@ -561,7 +561,7 @@ def _bad_cases():
         ("pgd", "restarts", pgd, (model, x, y), {"eps": 0.1, "restarts": 0}),
         ("pgd", "step_size", pgd, (model, x, y), {"eps": 0.1, "step_size": 0.0}),
         ("deepfool", "overshoot", deepfool, (model, x, y), {"overshoot": -0.1}),
-        ("deepfool", "num_classes", deepfool, (model, x, y), {"num_classes": 1}),
+        ("deepfool", "n_classes", deepfool, (model, x, y), {"n_classes": 1}),
         ("cw_l2", "binary_search_steps", cw_l2, (model, x, y), {"binary_search_steps": 0}),
         ("cw_l2", "confidence", cw_l2, (model, x, y), {"confidence": -1.0}),
         ("cw_l2", "c must be", cw_l2, (model, x, y), {"c": -1.0}),
@@ -613,13 +613,13 @@ ATTACKS = [
 ]  # fmt: skip
 VOCABULARY = {
     "targeted", "eps", "steps", "step_size", "norm", "bounds", "generator", "true_labels",
-    "variant", "random_start", "restarts", "early_stop", "overshoot", "num_classes",
+    "variant", "random_start", "restarts", "early_stop", "overshoot", "n_classes",
     "confidence", "c", "binary_search_steps", "lr", "init_norm", "gamma",
     # sparse and black-box attacks
     "theta", "candidates", "samples", "sigma", "loss", "population", "elite", "temperature",
     "mutation_rate", "particles", "epochs", "inertia", "c1", "c2",
     # universal perturbations
-    "inner", "inner_steps", "fooling_target", "max_passes", "batch_size", "space",
+    "inner", "inner_steps", "fooling_rate", "max_passes", "batch_size", "space",
 }  # fmt: skip
 
 

@@ -73,7 +73,7 @@ def fooling(model, x, y, v, *, targeted=False, space="wave"):
 def test_iterative_finds_the_universal_direction_within_budget():
     model, u, x, y = uap_toy()
     v = uap_iterative(
-        model, x, y, eps=0.4, norm=2, batch_size=1, fooling_target=1.0, generator=gen(1)
+        model, x, y, eps=0.4, norm=2, batch_size=1, fooling_rate=1.0, generator=gen(1)
     )
     assert v.shape == x.shape[1:] and v.dtype == x.dtype
     assert fooling(model, x, y, v) == 1.0
@@ -87,7 +87,7 @@ def test_iterative_finds_the_universal_direction_within_budget():
 
 @pytest.mark.parametrize("batch_size", [1, 8, 40])
 @pytest.mark.parametrize("inner", ["ddn", "deepfool"])
-def test_iterative_reaches_the_fooling_target(inner, batch_size):
+def test_iterative_reaches_the_fooling_rate(inner, batch_size):
     model, _, x, y = uap_toy()
     v = uap_iterative(
         model,
@@ -96,7 +96,7 @@ def test_iterative_reaches_the_fooling_target(inner, batch_size):
         eps=0.05,
         inner=inner,
         batch_size=batch_size,
-        fooling_target=0.9,
+        fooling_rate=0.9,
         generator=gen(1),
     )
     assert fooling(model, x, y, v) >= 0.9
@@ -111,7 +111,7 @@ def test_iterative_respects_eps_exactly(norm, eps, binding):
     """A radius too small to fool everyone makes the projection bind: ``||v|| = eps``."""
     model, _, x, y = uap_toy()
     v = uap_iterative(
-        model, x, y, eps=eps, norm=norm, max_passes=2, fooling_target=1.0, generator=gen(1)
+        model, x, y, eps=eps, norm=norm, max_passes=2, fooling_rate=1.0, generator=gen(1)
     )
     size = v.abs().max() if norm == "inf" else v.norm()
     assert size.item() <= eps * (1 + 1e-12)
@@ -163,7 +163,7 @@ def test_iterative_batch_one_is_algorithm_1(inner, norm, eps, target):
     model, _, x, y = uap_toy(n=24, seed=3, gauss=True)
     kw = dict(eps=eps, norm=norm, inner=inner, max_passes=4, target=target)
     ref = algorithm1(model, x, y, generator=gen(5), **kw)
-    kw["fooling_target"] = kw.pop("target")
+    kw["fooling_rate"] = kw.pop("target")
     ours = uap_iterative(model, x, y, batch_size=1, inner_steps=50, generator=gen(5), **kw)
     assert torch.equal(ours, ref)
     size = ours.abs().max() if norm == "inf" else ours.norm()
@@ -196,8 +196,8 @@ def test_targeted_true_labels_leave_the_target_class_out():
 def test_seeded_runs_are_reproducible():
     model, _, x, y = uap_toy()
     for attack, kw in [
-        (uap_iterative, dict(eps=0.04, batch_size=4, max_passes=3, fooling_target=1.0)),
-        (uap_penalty, dict(steps=30, batch_size=8, lr=0.05, c=1.0, fooling_target=1.0)),
+        (uap_iterative, dict(eps=0.04, batch_size=4, max_passes=3, fooling_rate=1.0)),
+        (uap_penalty, dict(steps=30, batch_size=8, lr=0.05, c=1.0, fooling_rate=1.0)),
     ]:
         a = attack(model, x, y, generator=gen(7), **kw)
         b = attack(model, x, y, generator=gen(7), **kw)
@@ -373,8 +373,8 @@ def _bad_calls():
         "it deepfool targeted": lambda: uap_iterative(
             model, x, 1, targeted=True, eps=0.1, inner="deepfool"
         ),
-        "it fooling_target 0": lambda: it(fooling_target=0.0),
-        "it fooling_target > 1": lambda: it(fooling_target=1.5),
+        "it fooling_rate 0": lambda: it(fooling_rate=0.0),
+        "it fooling_rate > 1": lambda: it(fooling_rate=1.5),
         "it max_passes 0": lambda: it(max_passes=0),
         "it inner_steps 0": lambda: it(inner_steps=0),
         "it batch_size 0": lambda: it(batch_size=0),
@@ -388,8 +388,8 @@ def _bad_calls():
         "pen unknown variant": lambda: pen(variant="tf"),
         "pen unknown space": lambda: pen(space="mel"),
         "pen steps 0": lambda: pen(steps=0),
-        "pen fooling_target 0": lambda: pen(fooling_target=0),
-        "pen fooling_target > 1": lambda: pen(fooling_target=1.01),
+        "pen fooling_rate 0": lambda: pen(fooling_rate=0),
+        "pen fooling_rate > 1": lambda: pen(fooling_rate=1.01),
         "pen c 0": lambda: pen(c=0.0),
         "pen negative confidence": lambda: pen(confidence=-1.0),
         "pen lr 0": lambda: pen(lr=0.0),

@@ -25,10 +25,10 @@ from advlib.study.profile import ProfileError
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 METHODS = {
-    "uap_iterative": {"inner_steps": 20, "max_passes": 3, "fooling_target": 1.0,
+    "uap_iterative": {"inner_steps": 20, "max_passes": 3, "fooling_rate": 1.0,
                       "untargeted": {"eps": 0.05},
                       "targeted": {"eps": 0.05}},
-    "uap_penalty": {"steps": 60, "lr": 0.01, "variant": "code", "fooling_target": 1.0,
+    "uap_penalty": {"steps": 60, "lr": 0.01, "variant": "code", "fooling_rate": 1.0,
                     "untargeted": {"c": 1.0, "confidence": 50.0},
                     "targeted": {"c": 1.0, "confidence": 50.0}},
 }  # fmt: skip
@@ -62,7 +62,7 @@ def results(setup, tmp_path_factory):
 
 def test_settings_merge_and_targets():
     st = us.uap_settings(METHODS, "uap_iterative", "targeted", max_passes=9)
-    assert st == {"inner_steps": 20, "max_passes": 9, "fooling_target": 1.0, "eps": 0.05}
+    assert st == {"inner_steps": 20, "max_passes": 9, "fooling_rate": 1.0, "eps": 0.05}
     with pytest.raises(ValueError, match="no settings"):
         us.uap_settings(METHODS, "pgd", "targeted")
     with pytest.raises(ValueError, match="scenario"):

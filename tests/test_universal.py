@@ -52,7 +52,7 @@ def test_targeted_penalty_uap_leaves_out_the_target_class(setup, tmp_path):
         "c": 1.0,
         "confidence": 50.0,
         "variant": "code",
-        "fooling_target": 1.0,
+        "fooling_rate": 1.0,
     }
     v, rec, _ = craft_uap(cache, victim, data, "uap_penalty", settings, n=20, target=1)
     train = data.part("train")

@@ -101,10 +101,10 @@ def check_inputs(x: Tensor, y: Tensor, bounds: Bounds) -> Bounds:
     return lo, hi
 
 
-def check_labels(y: Tensor, num_classes: int) -> None:
+def check_labels(y: Tensor, n_classes: int) -> None:
     """Labels must index the model's logits."""
-    if (y >= num_classes).any():
-        raise ValueError(f"y contains labels >= the number of classes ({num_classes})")
+    if (y >= n_classes).any():
+        raise ValueError(f"y contains labels >= the number of classes ({n_classes})")
 
 
 def check_targets(targets: Tensor, true_labels: Tensor | None) -> None:

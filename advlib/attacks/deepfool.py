@@ -27,7 +27,7 @@ def deepfool(
     targeted: bool = False,
     steps: int = 100,
     overshoot: float = 0.02,
-    num_classes: int | None = None,
+    n_classes: int | None = None,
     bounds: Bounds = (-1.0, 1.0),
     generator: torch.Generator | None = None,
 ) -> Tensor:
@@ -51,9 +51,9 @@ def deepfool(
         targeted: must be False (DeepFool is untargeted); True raises ``ValueError``.
         steps: maximum iterations, ``>= 1`` (100 in the study).
         overshoot: ``>= 0`` (0.02 in the paper and the study).
-        num_classes: classes considered: the label plus the ``num_classes - 1`` highest-scoring
+        n_classes: classes considered: the label plus the ``n_classes - 1`` highest-scoring
             other classes on the clean input (the authors' top-k); ``None`` = all classes. Costs
-            ``num_classes - 1`` backward passes per iteration.
+            ``n_classes - 1`` backward passes per iteration.
         bounds: box ``(lo, hi)``.
         generator: unused (DeepFool is deterministic); kept for a uniform signature.
 
@@ -66,10 +66,10 @@ def deepfool(
         raise ValueError("deepfool is untargeted only: call it with targeted=False")
     steps = check_steps(steps)
     overshoot = check_float(overshoot, "overshoot")
-    if num_classes is not None:
-        num_classes = check_steps(num_classes, "num_classes")
-        if num_classes < 2:
-            raise ValueError(f"num_classes must be >= 2 (or None), got {num_classes}")
+    if n_classes is not None:
+        n_classes = check_steps(n_classes, "n_classes")
+        if n_classes < 2:
+            raise ValueError(f"n_classes must be >= 2 (or None), got {n_classes}")
     x = x.detach()
     n = x.shape[0]
     x_adv = x.clone()
@@ -88,7 +88,7 @@ def deepfool(
                 if n_cls < 2:
                     raise ValueError(f"deepfool needs at least 2 classes, the model gives {n_cls}")
                 check_labels(y, n_cls)
-                k = n_cls if num_classes is None else min(num_classes, n_cls)
+                k = n_cls if n_classes is None else min(n_classes, n_cls)
                 masked = logits.detach().scatter(1, y[:, None], float("-inf"))
                 candidates = masked.topk(k - 1, dim=1).indices
             ys = y[idx]

@@ -115,10 +115,10 @@ def _check_choice(value: str, name: str, choices: tuple[str, ...]) -> str:
     return key
 
 
-def _check_fooling_target(value: float) -> float:
-    v = check_float(value, "fooling_target", strict=True)
+def _check_fooling_rate(value: float) -> float:
+    v = check_float(value, "fooling_rate", strict=True)
     if v > 1:
-        raise ValueError(f"fooling_target must be in (0, 1], got {value!r}")
+        raise ValueError(f"fooling_rate must be in (0, 1], got {value!r}")
     return v
 
 
@@ -186,7 +186,7 @@ def uap_iterative(
     init_norm: float | None = None,
     gamma: float = 0.05,
     overshoot: float = 0.02,
-    fooling_target: float = 0.9,
+    fooling_rate: float = 0.9,
     max_passes: int = 100,
     batch_size: int = 32,
     bounds: Bounds = (-1.0, 1.0),
@@ -200,7 +200,7 @@ def uap_iterative(
     inner minimal-L2 attack (Eq. 1: DDN, untargeted or targeted, or DeepFool, untargeted only)
     run on ``clamp(x_i + v)`` gives ``dv_i`` and ``v <- P_{p,eps}(v + dv_i)`` (Eq. 2, the
     projection onto the ``norm`` ball of radius ``eps``). The loop stops once the fooling rate
-    (Eq. 3) on ``x`` reaches ``fooling_target`` (``1 - delta``) or after ``max_passes`` passes.
+    (Eq. 3) on ``x`` reaches ``fooling_rate`` (``1 - delta``) or after ``max_passes`` passes.
 
     Batching (a deviation for speed; ``batch_size=1`` is the paper's loop exactly): the points
     are taken ``batch_size`` at a time; the ones not fooled by the current ``v`` are attacked
@@ -232,7 +232,7 @@ def uap_iterative(
             ``hi - lo`` (0.4 on [-1, 1]).
         gamma: DDN's norm update factor in ``(0, 1)``.
         overshoot: DeepFool's overshoot ``>= 0`` (unused by DDN).
-        fooling_target: stop at this fooling rate, in ``(0, 1]`` (0.9 = ``1 - delta``).
+        fooling_rate: stop at this fooling rate, in ``(0, 1]`` (0.9 = ``1 - delta``).
         max_passes: passes over the data, ``>= 1`` (100 in the paper).
         batch_size: points per batched inner call, ``>= 1``; also the forward chunk size.
         bounds: box ``(lo, hi)``.
@@ -257,7 +257,7 @@ def uap_iterative(
     if gamma >= 1:
         raise ValueError(f"gamma must be in (0, 1), got {gamma}")
     overshoot = check_float(overshoot, "overshoot")
-    fooling_target = _check_fooling_target(fooling_target)
+    fooling_rate = _check_fooling_rate(fooling_rate)
     max_passes = check_steps(max_passes, "max_passes")
     batch_size = check_steps(batch_size, "batch_size")
 
@@ -285,7 +285,7 @@ def uap_iterative(
     rate = fooled(v).float().mean().item()
     best, best_rate = v.clone(), rate
     passes = 0
-    while rate < fooling_target and passes < max_passes:
+    while rate < fooling_rate and passes < max_passes:
         order = _randperm(n, generator, x.device)
         for s in range(0, n, batch_size):
             idx = order[s : s + batch_size]
@@ -369,7 +369,7 @@ def uap_penalty(
     batch_size: int = 100,
     eps: float | None = None,
     norm: str | int = 2,
-    fooling_target: float = 0.9,
+    fooling_rate: float = 0.9,
     variant: str = "paper",
     space: str = "tanh",
     bounds: Bounds = (-1.0, 1.0),
@@ -414,7 +414,7 @@ def uap_penalty(
 
     After every epoch (and after the last step) the fooling rate on the whole crafting set is
     measured; the ``v`` with the highest rate (then the lowest SPL) is kept, and the run stops
-    once the rate reaches ``fooling_target`` or after ``steps`` Adam steps.
+    once the rate reaches ``fooling_rate`` or after ``steps`` Adam steps.
 
     The returned ``v`` is universal: one perturbation for all inputs, not a batch of adversarial
     examples. The fooled inputs are ``apply_uap(x, v, space=space, bounds=bounds)``; note that
@@ -435,7 +435,7 @@ def uap_penalty(
             for ``space="tanh"``, waveform units of ``bounds`` for ``space="wave"``, where the
             paper's [0, 1] values double on [-1, 1]).
         norm: ``2`` or ``"inf"``, the ball of ``eps``.
-        fooling_target: stop at this fooling rate, in ``(0, 1]``.
+        fooling_rate: stop at this fooling rate, in ``(0, 1]``.
         variant: ``"paper"`` or ``"code"``.
         space: ``"tanh"`` (the paper) or ``"wave"``.
         bounds: box ``(lo, hi)``.
@@ -455,7 +455,7 @@ def uap_penalty(
     batch_size = check_steps(batch_size, "batch_size")
     eps_f = None if eps is None else check_float(eps, "eps", strict=True)
     norm = check_norm(norm)
-    fooling_target = _check_fooling_target(fooling_target)
+    fooling_rate = _check_fooling_rate(fooling_rate)
     variant = _check_choice(variant, "variant", ("paper", "code"))
     space = _check_choice(space, "space", _SPACES)
 
@@ -475,7 +475,7 @@ def uap_penalty(
     best = v.clone()
     best_rate, best_spl = evaluate(v)
     t = 0
-    while t < steps and best_rate < fooling_target:
+    while t < steps and best_rate < fooling_rate:
         order = _randperm(n, generator, x.device)
         for s in range(0, n, batch_size):
             idx = order[s : s + batch_size]
