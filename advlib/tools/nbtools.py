@@ -149,6 +149,25 @@ def show_parameters_once(path: str | Path) -> None:
     nbformat.write(nb, path)
 
 
+def parameter_defaults(path: str | Path) -> dict[str, Any]:
+    """The defaults of a notebook's ``parameters`` cell (its literal assignments)."""
+    import ast
+
+    out: dict[str, Any] = {}
+    for c in read_source(path).cells:
+        if c.cell_type != "code" or "parameters" not in c.metadata.get("tags", []):
+            continue
+        for node in ast.parse(c.source).body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                if isinstance(target, ast.Name):
+                    try:
+                        out[target.id] = ast.literal_eval(node.value)
+                    except ValueError:
+                        continue
+    return out
+
+
 def has_parameters_cell(path: str | Path) -> bool:
     """Whether the notebook has a code cell tagged ``parameters`` (papermill's contract)."""
     nb = read_source(path)

@@ -190,11 +190,13 @@ def run_page(
     into ``output`` (the reader's one command: ``python -m advlib page``)."""
     from advlib.chapters import load_profile
     from advlib.paths import REPO_ROOT
-    from advlib.tools.nbtools import execute
+    from advlib.tools.nbtools import execute, parameter_defaults
 
     root = Path(root) if root is not None else REPO_ROOT
     cfg = load_profile(profile)
-    params = apply_settings(page_parameters(cfg, page, dataset=dataset), settings)
+    pipeline = page_parameters(cfg, page, dataset=dataset)
+    # every parameter the page has can be set: the source's defaults, the profile's values
+    params = apply_settings({**parameter_defaults(root / SOURCES[page]), **pipeline}, settings)
     title = None
     if page == "victims":
         title = "Victims on " + str(params.get("title", params.get("dataset")))
