@@ -9,6 +9,11 @@ valid name. On every read the manifest is checked; a corrupt or truncated entry 
 to ``<root>/.corrupt/`` (nothing is deleted), a warning says so, and the result is recomputed:
 a damaged entry is never silently used.
 
+Processes share a cache safely: each entry has a file lock (``<key>.lock`` beside it, the
+``filelock`` package), held while the entry is computed and written, so two pipeline jobs asking
+for one entry compute it once and both read it; a writer killed mid-write (even by SIGKILL)
+leaves only a ``.tmp-*`` folder, never read as an entry and removed by the next write of it.
+
 Payload items are stored by type: tensors and dicts of tensors (state dicts) as ``.pt`` read
 back with ``torch.load(weights_only=True)``; numpy arrays as ``.npy`` (no pickle);
 ``pandas.DataFrame`` as JSON (``orient="split"``); anything else JSON-serialisable as ``.json``.
@@ -154,9 +159,35 @@ class Cache:
 
     root: Path
     events: list[CacheEvent] = field(default_factory=list)
+    lock_timeout: float = -1.0  # seconds to wait for another process's write (-1: forever)
 
     def __post_init__(self) -> None:
         self.root = Path(self.root)
+        self._locks: dict[Path, Any] = {}
+
+    def lock(self, kind: str, key: str) -> Any:
+        """The entry's lock (a file lock beside it, shared by every process using this cache):
+        held while the entry is computed and written, so two processes asking for one entry
+        compute it once. Re-entrant within this object."""
+        from filelock import FileLock
+
+        path = self.path(kind, key)
+        if path not in self._locks:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._locks[path] = FileLock(
+                str(path.parent / f"{key}.lock"), timeout=self.lock_timeout
+            )
+        return self._locks[path]
+
+    def _clean_leftovers(self, kind: str, key: str) -> int:
+        """Remove the temporary folders a killed writer of this entry left (call with the
+        entry's lock held: no live writer of it exists then). Returns how many."""
+        folder = self.path(kind, key).parent
+        n = 0
+        for tmp in folder.glob(f".tmp-{key[:12]}-*"):
+            shutil.rmtree(tmp, ignore_errors=True)
+            n += 1
+        return n
 
     def path(self, kind: str, key: str) -> Path:
         if not kind.replace("_", "").replace("-", "").isalnum():
@@ -187,8 +218,17 @@ class Cache:
             return None
 
     def save(self, kind: str, params: Mapping[str, Any], payload: Mapping[str, Any]) -> Path:
-        """Store ``payload`` (item name -> value) for ``(kind, params)``, atomically."""
+        """Store ``payload`` (item name -> value) for ``(kind, params)``, atomically, under the
+        entry's lock: a reader sees the old entry or the whole new one, never a part; a writer
+        killed half-way leaves only a temporary folder, removed by the next write."""
         key = param_key(kind, params)
+        with self.lock(kind, key):
+            self._clean_leftovers(kind, key)
+            return self._save_locked(kind, key, params, payload)
+
+    def _save_locked(
+        self, kind: str, key: str, params: Mapping[str, Any], payload: Mapping[str, Any]
+    ) -> Path:
         final = self.path(kind, key)
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = final.parent / f".tmp-{key[:12]}-{uuid.uuid4().hex}"
@@ -254,13 +294,19 @@ class Cache:
         payload = self.load(kind, params)
         hit = payload is not None
         if payload is None:
-            payload = dict(compute())
-            self.save(kind, params, payload)
-            # Read back what was written, so a hit and a miss return identical objects.
-            reread = self.load(kind, params)
-            if reread is None:
-                raise RuntimeError(f"cache entry {kind}/{key} failed its check right after writing")
-            payload = reread
+            with self.lock(kind, key):
+                # another process may have written it while this one waited for the lock
+                payload = self.load(kind, params)
+                hit = payload is not None
+                if payload is None:
+                    self._clean_leftovers(kind, key)
+                    self._save_locked(kind, key, params, dict(compute()))
+                    # Read back what was written, so a hit and a miss return identical objects.
+                    payload = self.load(kind, params)
+                    if payload is None:
+                        raise RuntimeError(
+                            f"cache entry {kind}/{key} failed its check right after writing"
+                        )
         event = CacheEvent(kind, key, hit, time.perf_counter() - t0)
         self.events.append(event)
         return payload, event
