@@ -180,7 +180,15 @@ def test_notebooks_run_under_papermill(tmp_path, tmp_cache):
     execute("scorecard.md", out / "scorecard.ipynb",
             {"profile": "test", "executed_dir": str(out)})  # fmt: skip
     st = str(nbformat.read(out / "scorecard.ipynb", as_version=4))
-    for needle in ("reproduced", "not run at this profile", "GAN-6", "<table", "image/png"):
+    for needle in (
+        "not comparable",
+        "on a stand-in",
+        "not run at this profile",
+        "GAN-6",
+        "<table",
+        "image/png",
+        "decisive n",
+    ):
         assert needle in st, f"scorecard page lacks {needle!r}"
 
     execute("frontends.md", out / "frontends.ipynb", {"profile": "test"})

@@ -18,7 +18,14 @@ from advlib.tables import UNDEFINED, number
 
 __all__ = ["ScorecardPage", "build", "claims", "numbers_table", "summary_table"]
 
-_COLOUR = {sc.VERDICTS[0]: "#d9f0d3", sc.VERDICTS[1]: "#fddbc7", sc.VERDICTS[2]: "#eeeeee"}
+# a row's colour: its evidence (consistent / contradicted / inconclusive), grey when not judged
+_COLOUR = {
+    "consistent": "#d9f0d3",
+    "contradicted": "#fddbc7",
+    "inconclusive": "#fee8c8",
+    "": "#eeeeee",
+}
+_GLUE = ("reproduced", "contradicted", "inconclusive", "notcomparable", "notrun")
 
 
 @dataclass
@@ -31,10 +38,13 @@ class ScorecardPage:
     counts: dict[str, int]
 
     def glue_values(self) -> dict[str, str]:
-        """The counts the page's prose and ``book/scorecard.md`` glue."""
-        keys = ("reproduced", "differs", "notrun")
-        out = {f"sc_{k}": str(self.counts[v]) for k, v in zip(keys, sc.VERDICTS, strict=True)}
+        """The counts the page's prose and ``book/scorecard.md`` glue: claims per verdict, and
+        the stand-in claims per evidence (``sc_standin_consistent``, ...)."""
+        out = {f"sc_{k}": str(self.counts[v]) for k, v in zip(_GLUE, sc.VERDICTS, strict=True)}
         out["sc_total"] = str(len(self.table))
+        stand_in = self.table[self.table["verdict"] == sc.VERDICTS[3]]
+        for e in sc.EVIDENCE:
+            out[f"sc_standin_{e}"] = str(int((stand_in["evidence"] == e).sum()))
         return out
 
 
@@ -57,10 +67,11 @@ def summary_table(page: ScorecardPage) -> pd.DataFrame:
 
 
 def claims(page: ScorecardPage) -> tuple[pd.DataFrame, list[str]]:
-    """Every claim (the paper's number and source, ours, the verdict and why) and the colour
-    of each row's verdict."""
+    """Every claim (the paper's number and source, ours, the margin, the verdict with its
+    evidence, why, and the n that would decide an inconclusive one) and each row's colour."""
     show = page.table.drop(columns=["_records", "unit"]).reset_index(drop=True)
-    return show, [_COLOUR[v] for v in show["verdict"]]
+    show["decisive n"] = ["" if n is None or n != n else f"{int(n):,}" for n in show["decisive n"]]
+    return show, [_COLOUR[e] for e in show["evidence"]]
 
 
 def numbers_table(page: ScorecardPage) -> pd.DataFrame:
