@@ -139,3 +139,67 @@ def test_unknown_attacks_are_refused():
     x = torch.zeros(2, T)
     with pytest.raises(ValueError, match="unknown attacks"):
         ba.run_benchmark(model, x, torch.zeros(2, dtype=torch.long), attacks=("jsma",))
+
+
+def test_settings_come_from_the_profile_with_the_module_values_as_fallback():
+    """One source of truth: the benchmark runs each attack with the profile's ``attacks.runs``
+    settings (the chapter's), and :data:`SETTINGS` only fills in what the profile leaves out."""
+    from advlib.chapters import load_profile
+
+    runs = load_profile("demo")["attacks"]["runs"]
+    got = ba.profile_settings(runs)
+    assert got["fgsm"] == {"eps": runs["fgsm"]["settings"]["eps"]}
+    assert got["pgd_linf"]["eps"] == runs["pgd_linf"]["settings"]["eps"] == 0.005
+    assert got["pgd_l2"]["eps"] == runs["pgd_l2"]["settings"]["eps"]
+    assert got["cw_l2"]["c"] == runs["cw_l2"]["settings"]["c"]
+    assert "norm" not in got["pgd_l2"]  # only the keys the benchmark uses
+    merged = ba._merge(ba.SETTINGS, got)
+    assert merged["pgd_linf"]["random_start"] is ba.SETTINGS["pgd_linf"]["random_start"]
+    # quick keeps its short step counts and takes the profile's budgets
+    quick = ba._merge(ba.QUICK_SETTINGS, ba.profile_settings(runs, quick=True))
+    assert quick["pgd_linf"]["steps"] == ba.QUICK_SETTINGS["pgd_linf"]["steps"]
+    assert quick["pgd_linf"]["eps"] == 0.005
+
+
+def test_a_run_is_matched_by_attack_and_norm_and_unlisted_attacks_fall_back():
+    runs = {
+        "pgd_t": {"attack": "pgd", "settings": {"eps": 0.1, "steps": 3}, "targets": "next"},
+        "l2": {"attack": "pgd", "settings": {"eps": 0.2, "steps": 4, "norm": 2}},
+        "linf": {"attack": "pgd", "settings": {"eps": 0.01, "steps": 5}},
+    }
+    got = ba.profile_settings(runs)
+    assert got["pgd_linf"] == {"eps": 0.01, "steps": 5}  # the targeted run is not the benchmark's
+    assert got["pgd_l2"] == {"eps": 0.2, "steps": 4}
+    assert set(got) == {"pgd_linf", "pgd_l2"}  # fgsm, deepfool, cw_l2: SETTINGS
+
+
+def test_the_victim_is_the_study_victim(tmp_cache, monkeypatch):
+    """The benchmark's victim is the profile's, through Study.victim: the same cache key as
+    the victims page's, and the entry that page trained is read, not trained again."""
+    import advlib.chapters
+    from advlib.study import Study
+    from advlib.tools.pages import chapter_datasets
+
+    cfg = {
+        "profile": "tiny",
+        "seed": 0,
+        "datasets": {
+            "synthetic": {
+                "loader": "synthetic",
+                "args": {"seed": 0, "clips_per_class": 5, "sample_rate": 8000, "duration": 1.0},
+                "victims": {
+                    "cnn1d_rand": {
+                        "knobs": {"width": 0.25, "pools": [8, 4, 1]},
+                        "train": {"epochs": 1},
+                    }
+                },
+            }
+        },
+    }
+    monkeypatch.setattr(advlib.chapters, "load_profile", lambda name: cfg)
+    study = Study("tiny", 0, chapter_datasets(cfg, ["synthetic"]))
+    key = study.victim_key("synthetic", "cnn1d_rand")
+    model, data, info = ba.load_victim("tiny", "cnn1d_rand")
+    assert info["cache_key"] == key and not info["was_cached"] and info["dataset"] == "synthetic"
+    assert not model.training and len(data) == 50
+    assert ba.load_victim("tiny", "cnn1d_rand")[2]["was_cached"]

@@ -7,7 +7,10 @@ takes :class:`~advlib.run.runner.AttackRun` results (or the attack benchmark's J
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -15,23 +18,37 @@ import numpy as np
 import pandas as pd
 import torch
 
+from advlib import plots
 from advlib.attacks.registry import attack_spec
 from advlib.metrics import Proportion, ldb_x
 from advlib.run.playback import playback_success
-from advlib.run.runner import AttackRun
+from advlib.run.runner import AttackRun, attack_clips, eot_victim, pick_clips
+from advlib.run.universal import craft_uap, evaluate_uap, uap_space
 from advlib.stats import wilson_interval
+from advlib.study import Study
 from advlib.study.profile import check_keys, fail, positive_int
-from advlib.train.classifier import predict_logits
+from advlib.tables import percent
+from advlib.train.classifier import FittedVictim, predict_logits
 
 __all__ = [
+    "AttackPage",
+    "Bench",
+    "bench",
     "bench_table",
+    "eot_playback",
     "example",
+    "glue_values",
+    "listen",
     "playback_table",
     "plot_bench",
     "plot_success_and_snr",
+    "run_attacks",
     "settings_table",
+    "summary_display",
     "summary_table",
+    "universal",
     "universal_table",
+    "victim_summary",
 ]
 
 
@@ -233,6 +250,228 @@ def playback_table(
             }
         )
     return pd.DataFrame(rows).set_index("attack")
+
+
+# --------------------------------------------------------------------------- the page
+
+
+@dataclass
+class AttackPage:
+    """Every per-clip run of the page on one victim: ``results[label] = (run, clip indices,
+    record)`` as :func:`~advlib.run.runner.attack_clips` returns them, their summary, and the
+    test clips every run attacked (``x_test``, ``y_test``)."""
+
+    dataset: str
+    data: Any
+    fit: FittedVictim
+    runs: dict[str, dict[str, Any]]
+    n: int
+    batch_size: int
+    results: dict[str, tuple[AttackRun, Any, Any]]
+    summary: pd.DataFrame
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    glue: dict[str, str] = field(default_factory=dict)
+
+
+def victim_summary(fit: FittedVictim) -> str:
+    """One line on the victim: its size and best validation accuracy."""
+    return (
+        f"{fit.name}: {fit.n_params:,} parameters, best validation accuracy "
+        f"{100 * fit.best_valid_acc:.1f} % (epoch {fit.best_epoch})"
+    )
+
+
+def run_attacks(
+    study: Study,
+    dataset: str,
+    victim: str,
+    runs: Mapping[str, Mapping[str, Any]],
+    *,
+    n: int,
+    batch_size: int,
+) -> AttackPage:
+    """Every run of ``runs`` on the same ``n`` class-balanced test clips of the profile's
+    ``victim`` on ``dataset`` (the cache entry its data set's page trained), in order."""
+    data = study.dataset(dataset)
+    fit = study.victim(dataset, victim)
+    runs = {k: dict(v or {}) for k, v in runs.items()}
+    results = {}
+    for label, run in runs.items():
+        results[label] = attack_clips(
+            study.cache, fit, data, run.get("attack", label), run.get("settings"), part="test",
+            n=n, targets=run.get("targets"), seed=study.seed, batch_size=batch_size,
+            progress=study.progress,
+        )  # fmt: skip
+    summary = summary_table({k: r[0] for k, r in results.items()}, runs)
+    test = data.part("test")
+    test_idx = pick_clips(test.y, n, seed=study.seed)  # the clips every run attacked
+    page = AttackPage(
+        dataset, data, fit, runs, n, batch_size, results, summary,
+        test.x[test_idx], test.y[test_idx],
+    )  # fmt: skip
+    page.glue = glue_values(summary, n, len(runs))
+    return page
+
+
+def glue_values(summary: pd.DataFrame, n: int, n_runs: int) -> dict[str, str]:
+    """The numbers the section's prose quotes: the most successful run, and the quietest of
+    those that succeed on more than half of the clips ("none" / "n/a" when there is none)."""
+    best = summary["success"].idxmax()
+    out = {
+        "n_clips": f"{n}",
+        "n_runs": f"{n_runs}",
+        "best_run": best,
+        "best_rate": f"{100 * summary.loc[best, 'success']:.1f} %",
+    }
+    quiet = summary[summary["success"] > 0.5]["median SNR (dB)"]
+    if len(quiet):
+        out["quiet_run"] = quiet.idxmax()
+        out["quiet_snr"] = f"{quiet.max():.1f} dB"
+    else:
+        out["quiet_run"], out["quiet_snr"] = "none", "n/a"
+    return out
+
+
+def summary_display(summary: pd.DataFrame) -> pd.DataFrame:
+    """:func:`summary_table` for reading: success in percent with its interval, units in the
+    headers."""
+    lo, hi = wilson_interval(summary["successes"].to_numpy(), summary["attacked"].to_numpy())
+    return pd.DataFrame(
+        {
+            "run": summary.index,
+            "attack": summary["attack"].to_numpy(),
+            "attacked clips": summary["attacked"].to_numpy(),
+            "success [95 % CI]": [
+                percent(p, a, b) for p, a, b in zip(summary["success"], lo, hi, strict=True)
+            ],
+            "median L2": summary["median L2"].to_numpy(),
+            "median L-inf": summary["median Linf"].to_numpy(),
+            "median SNR (dB)": summary["median SNR (dB)"].to_numpy(),
+            "forward passes / clip": summary["forward / clip"].to_numpy(),
+            "backward passes / clip": summary["backward / clip"].to_numpy(),
+            "time / clip (ms)": summary["ms / clip"].to_numpy(),
+        }
+    )
+
+
+SUMMARY_FORMATS = {
+    "median L2": "{:.4f}",
+    "median L-inf": "{:.5f}",
+    "median SNR (dB)": "{:.1f}",
+    "forward passes / clip": "{:.1f}",
+    "backward passes / clip": "{:.1f}",
+    "time / clip (ms)": "{:.1f}",
+}
+
+
+def listen(page: AttackPage, credit: str = "") -> list[Any]:
+    """Per run, its typical successful clip (:func:`example`): a line naming it, then players
+    of the clean clip, the adversarial clip and the perturbation alone."""
+    from IPython.display import Markdown
+
+    data, test = page.data, page.data.part("test")
+    out: list[Any] = []
+    for label, (run, idx, _) in page.results.items():
+        pick = example(run)
+        if pick is None:
+            out.append(Markdown(f"**{label}**: no successful clip to play."))
+            continue
+        i = int(idx[pick])
+        clean = test.x[i].numpy()
+        adv = run.x_adv[pick].numpy()
+        row = run.table.iloc[pick]
+        out.append(Markdown(
+            f"**{label}**: clip `{test.files[i]}`, {data.classes[row['clean_pred']]} -> "
+            f"{data.classes[row['adv_pred']]}, SNR {row['snr_db']:.1f} dB"))  # fmt: skip
+        for title, clip in (("clean", clean), ("adversarial", adv), ("perturbation", adv - clean)):
+            out.append(plots.audio_player(clip, data.sample_rate, title=f"{label}: {title}",
+                                          credit=credit))  # fmt: skip
+    return out
+
+
+def universal(
+    study: Study, page: AttackPage, section: Mapping[str, Any] | None
+) -> tuple[pd.DataFrame, plt.Figure] | None:
+    """The section's universal perturbations (``None`` without one): each crafted on
+    class-balanced training clips, evaluated on the page's test clips; their table
+    (:func:`universal_table`) and a figure of each perturbation added to one clip."""
+    if not section:
+        return None
+    uni = {}
+    for label, run in section["runs"].items():
+        method = run.get("attack", label)
+        v, rec, _ = craft_uap(
+            study.cache, page.fit, page.data, method, run.get("settings"),
+            n=section.get("n_craft", 64), target=run.get("target"), seed=study.seed,
+        )  # fmt: skip
+        res = evaluate_uap(
+            page.fit.model, page.x_test, page.y_test, v,
+            space=uap_space(method, run.get("settings")), target=run.get("target"),
+        )  # fmt: skip
+        uni[label] = (res, rec)
+    table = universal_table(uni, page.x_test)
+    fig, axes = plt.subplots(1, len(uni), figsize=(5 * len(uni), 2.4), squeeze=False)
+    for ax, (label, (res, _)) in zip(axes[0], uni.items()):
+        delta = (res.x_adv - page.x_test)[0].numpy()
+        t = [i / page.data.sample_rate for i in range(len(delta))]
+        ax.plot(t, delta, lw=0.5)
+        ax.set_title(f"{label}: perturbation added to one clip")
+        ax.set_xlabel("time (s)")
+    fig.tight_layout()
+    return table, fig
+
+
+def eot_playback(study: Study, page: AttackPage, eot: Mapping[str, Any] | None):
+    """The EOT comparison (``None`` without one): run ``eot["run"]`` again through
+    :func:`~advlib.run.runner.eot_victim`, and judge both runs played directly and under random
+    playback (:func:`playback_table`, 8 draws)."""
+    if not eot:
+        return None
+    base = dict(page.runs[eot["run"]])
+    plain = page.results[eot["run"]][0]
+    eot_run, _, _ = attack_clips(
+        study.cache, eot_victim(page.fit, samples=eot.get("samples", 4), seed=study.seed),
+        page.data, base.get("attack", eot["run"]), base.get("settings"), part="test", n=page.n,
+        targets=base.get("targets"), seed=study.seed, batch_size=page.batch_size,
+        progress=study.progress,
+    )  # fmt: skip
+    clean_pred = torch.as_tensor(plain.table["clean_pred"].to_numpy().copy())
+    return playback_table(
+        page.fit.model, {eot["run"]: plain, f"{eot['run']} + EOT": eot_run}, clean_pred,
+        draws=8, seed=study.seed,
+    )  # fmt: skip
+
+
+@dataclass
+class Bench:
+    """The attack benchmark's tables and figure (:func:`bench`)."""
+
+    table: pd.DataFrame
+    figure: plt.Figure
+    speedups: pd.DataFrame | None
+    population: pd.DataFrame | None
+
+
+def bench(bench_file: str | Path | None) -> Bench | None:
+    """The attack benchmark's JSON (``None`` when the file is not set or absent): its table,
+    wall-time figure, speed-ups over the fastest peer and the GA/PSO population speed-ups."""
+    if not bench_file or not Path(bench_file).is_file():
+        return None
+    doc = json.loads(Path(bench_file).read_text())
+    speed = {a: s for a, s in doc.get("speedups", {}).items() if s.get("speedup") is not None}
+    cols = ["fastest_peer", "speedup", "asr_diff", "norm_ratio", "fastest_matched_peer",
+            "speedup_at_quality"]  # fmt: skip
+    pop = {k: v for k, v in doc.get("population", {}).items() if "speedup" in v}
+    pcols = ["batched_seconds", "loop_seconds", "speedup", "same_result"]
+    fig = plot_bench(doc)
+    plt.close(fig)  # the page displays it once, with its caption
+    return Bench(
+        bench_table(doc),
+        fig,
+        pd.DataFrame(speed).T[cols].rename_axis("attack") if speed else None,
+        pd.DataFrame(pop).T[pcols].rename_axis("attack") if pop else None,
+    )
 
 
 # The profile's ``attacks`` section: checked when the profile is loaded

@@ -5,7 +5,10 @@
 
 One victim (the profile's ``cnn1d_rand`` on its synthetic set, trained through the cache),
 the first ``n`` test clips it classifies correctly, and for each attack the same settings for
-every library that implements it: FGSM, PGD-Linf and PGD-L2 (20 steps), DeepFool and CW-L2.
+every library that implements it: FGSM, PGD-Linf and PGD-L2, DeepFool and CW-L2, each with the
+settings the profile's ``attacks.runs`` gives it (:func:`profile_settings`: the one source of
+truth, shared with the "Attack library" chapter); :data:`SETTINGS` fills in what the profile does
+not set.
 Per (attack, library) the JSON holds the wall time, the forward and backward passes the
 library made on the victim (clips forwarded and backpropagated, counted by
 :class:`~advlib.attacks._utils.PassCounter` around the victim for every library), the attack
@@ -54,6 +57,7 @@ __all__ = [
     "main",
     "measure_pass_cost",
     "population_speedup",
+    "profile_settings",
     "run_benchmark",
     "select_clips",
     "write_json",
@@ -66,11 +70,11 @@ ENV_PACKAGES = (
     "adversarial-robustness-toolbox",
 )  # fmt: skip
 
-#: Budgets on the victim's [-1, 1] waveform scale, chosen so that the success rates on the demo
-#: victim's 256 clips sit near 0.75 (FGSM 0.73, PGD-Linf 0.78, PGD-L2 0.79 when chosen;
-#: DeepFool's median L2 there is about 0.9, its median Linf about 0.08). Ours gains more from
-#: its per-clip early stop the higher the success rate. ``step_size`` defaults to Madry's
-#: ``2.5 * eps / steps``.
+#: The fallback only: :func:`main` takes each attack's settings from the profile's
+#: ``attacks.runs`` (:func:`profile_settings`); these values fill in an attack the profile does
+#: not list and the keys a profile's run does not set (``random_start``, ``early_stop``,
+#: ``confidence``; ``step_size`` defaults to Madry's ``2.5 * eps / steps``). Budgets are on the
+#: victim's [-1, 1] waveform scale.
 SETTINGS: dict[str, dict[str, Any]] = {
     "fgsm": {"eps": 0.02},
     "pgd_linf": {"eps": 0.015, "steps": 20, "random_start": True, "early_stop": True},
@@ -140,30 +144,20 @@ NOTES: dict[tuple[str, str], str] = {
 def load_victim(
     profile: str = "demo", victim: str = "cnn1d_rand", dataset: str | None = None
 ) -> tuple[nn.Module, Any, dict[str, Any]]:
-    """The profile's trained ``victim`` (through the cache; trains on a miss) and its data set.
+    """The profile's trained ``victim`` and its data set, through
+    :meth:`advlib.study.Study.victim` (the cache entry its data set's page trained; trains on
+    a miss).
 
     Returns ``(model, data, info)``; the model is in eval mode with frozen parameters."""
-    from advlib.cache import Cache
     from advlib.chapters import load_profile
-    from advlib.data import load_dataset
-    from advlib.paths import cache_dir, resolve
-    from advlib.train.classifier import fit_victim
+    from advlib.study import Study
+    from advlib.tools.pages import chapter_datasets
 
     cfg = load_profile(profile)
     name = dataset or next(d for d, v in cfg["datasets"].items() if victim in v["victims"])
-    ds = cfg["datasets"][name]
-    root = resolve(ds["root"]) if ds.get("root") else None
-    data = load_dataset(ds["loader"], root, **(ds.get("args") or {}))
-    v = ds["victims"][victim] or {}
-    fit = fit_victim(
-        Cache(cache_dir()),
-        data,
-        victim,
-        knobs=v.get("knobs"),
-        train=v.get("train"),
-        seed=cfg["seed"],
-        progress=False,
-    )
+    study = Study(profile, cfg["seed"], chapter_datasets(cfg, [name]), notebook="bench_attacks")
+    fit = study.victim(name, victim)
+    data = study.dataset(name)
     model = fit.model.eval().requires_grad_(False)
     info = {
         "profile": profile,
@@ -175,6 +169,48 @@ def load_victim(
         "n_params": fit.n_params,
     }
     return model, data, info
+
+
+#: What a run of the profile's ``attacks.runs`` is, for each attack of the benchmark: the
+#: registry's attack name and its norm (``None``: the attack has one).
+_PROFILE_ATTACK = {
+    "fgsm": ("fgsm", None),
+    "pgd_linf": ("pgd", "inf"),
+    "pgd_l2": ("pgd", 2),
+    "deepfool": ("deepfool", None),
+    "cw_l2": ("cw_l2", None),
+}
+_STEP_KEYS = ("steps", "binary_search_steps")
+
+
+def profile_settings(
+    runs: Mapping[str, Mapping[str, Any]], *, quick: bool = False
+) -> dict[str, dict[str, Any]]:
+    """Each benchmark attack's settings from the profile's ``attacks.runs``: the untargeted run
+    labelled with the attack's name (``pgd_linf``), else the first untargeted run of the same
+    attack and norm; only the keys the benchmark uses (those of :data:`SETTINGS` and
+    ``step_size``). An attack no run matches is left out (:data:`SETTINGS` is its fallback).
+    ``quick`` drops the step counts, so that :data:`QUICK_SETTINGS` keeps its short runs."""
+    out: dict[str, dict[str, Any]] = {}
+    for attack, (name, norm) in _PROFILE_ATTACK.items():
+
+        def matches(label: str, run: Mapping[str, Any], name=name, norm=norm) -> bool:
+            s = run.get("settings") or {}
+            same_norm = norm is None or str(s.get("norm", "inf")) == str(norm)
+            untargeted = run.get("targets") is None
+            return run.get("attack", label) == name and same_norm and untargeted
+
+        items = [(k, dict(v or {})) for k, v in runs.items()]
+        chosen = next((r for k, r in items if k == attack and matches(k, r)), None)
+        if chosen is None:
+            chosen = next((r for k, r in items if matches(k, r)), None)
+        if chosen is None:
+            continue
+        keys = set(SETTINGS[attack]) | {"step_size"}
+        if quick:
+            keys -= set(_STEP_KEYS)
+        out[attack] = {k: v for k, v in (chosen.get("settings") or {}).items() if k in keys}
+    return out
 
 
 def select_clips(model: nn.Module, x: Tensor, y: Tensor, n: int) -> tuple[Tensor, Tensor]:
@@ -799,6 +835,7 @@ def main(argv: list[str] | None = None) -> int:
     from advlib.chapters import load_profile
 
     section = load_profile(args.profile).get("attacks") or {}
+    settings = profile_settings(section.get("runs") or {}, quick=args.quick)
     victim = args.victim or section.get("victim", "cnn1d_rand")
     dataset = section.get("dataset") if victim == section.get("victim") else None
     model, data, info = load_victim(args.profile, victim, dataset)
@@ -822,8 +859,8 @@ def main(argv: list[str] | None = None) -> int:
 
     doc = run_benchmark(
         model, x, y, quick=args.quick, attacks=tuple(args.attacks),
-        libraries=tuple(args.libraries), repeats=args.repeats, batch_size=args.batch_size,
-        on_progress=progress,
+        libraries=tuple(args.libraries), settings=settings, repeats=args.repeats,
+        batch_size=args.batch_size, on_progress=progress,
     )  # fmt: skip
     doc = full(doc)
     out = write_json(doc, args.out)

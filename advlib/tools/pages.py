@@ -78,24 +78,31 @@ def page_parameters(
     if page == "victims":
         if dataset is None:
             raise ValueError(f"the victims page needs a data set: one of {sorted(cfg['datasets'])}")
-        ds = cfg["datasets"][dataset]
         return {
-            **dataset_parameters(cfg, dataset),
-            "title": ds.get("title", dataset),
-            "victims": ds["victims"],
+            "profile": cfg["profile"],
+            "seed": cfg["seed"],
+            "datasets": chapter_datasets(cfg, [dataset]),
+            "dataset": dataset,
         }
     if page == "frontends":
         names = list(cfg["datasets"])
-        return dataset_parameters(cfg, "fsdd" if "fsdd" in names else names[0])
+        name = "fsdd" if "fsdd" in names else names[0]
+        return {
+            "profile": cfg["profile"],
+            "seed": cfg["seed"],
+            "datasets": chapter_datasets(cfg, [name], victims=False),
+            "dataset": name,
+        }
     if page in ("attacks", "uap", "at", "gan") and not cfg.get(page):
         raise ValueError(f"profile {cfg['profile']!r} has no {page!r} section")
     if page == "attacks":
         att = cfg["attacks"]
-        ds = cfg["datasets"][att["dataset"]]
         return {
-            **dataset_parameters(cfg, att["dataset"]),
+            "profile": cfg["profile"],
+            "seed": cfg["seed"],
+            "datasets": chapter_datasets(cfg, [att["dataset"]]),
+            "dataset": att["dataset"],
             "victim": att["victim"],
-            "victim_config": ds["victims"][att["victim"]],
             "n": att.get("n", 64),
             "batch_size": att.get("batch_size", att.get("n", 64)),
             "runs": att["runs"],
@@ -199,5 +206,6 @@ def run_page(
     params = apply_settings({**parameter_defaults(root / SOURCES[page]), **pipeline}, settings)
     title = None
     if page == "victims":
-        title = "Victims on " + str(params.get("title", params.get("dataset")))
+        ds = params["dataset"]
+        title = "Victims on " + str((params["datasets"].get(ds) or {}).get("title") or ds)
     return execute(root / SOURCES[page], output, params, title=title, cwd=root)
