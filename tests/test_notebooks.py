@@ -170,7 +170,8 @@ def test_notebooks_run_under_papermill(tmp_path, tmp_cache):
     execute("uap.md", out / "uap.ipynb", {"profile": "test"})
     ut = str(nbformat.read(out / "uap.ipynb", as_version=4))
     for needle in ("Table 1", "p (McNemar)", "kappa", "crafting clips", "random playback",
-                   "<audio", "image/png", "SNR [0,1]", "23.468"):  # fmt: skip
+                   "<audio", "image/png", "SNR [0,1] (dB)", "23.468", "Table 5, ours",
+                   "Figure 1. Effect of the confidence", "ASR test (%)"):  # fmt: skip
         assert needle in ut, f"UAP page lacks {needle!r}"
 
     # the adversarial-training chapter at its own tiny defaults (one classifier, two images)

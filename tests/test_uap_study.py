@@ -278,3 +278,36 @@ def test_means_leave_out_zero_perturbations():
     assert us._mean([np.inf, 3.0, 5.0]) == 4.0
     assert us._mean([-np.inf, -2.0]) == -2.0
     assert np.isnan(us._mean([np.inf, np.nan]))
+
+
+def test_sign_test_matches_scipy():
+    from scipy import stats
+
+    for k, n in ((0, 1), (3, 5), (7, 10), (10, 10)):
+        want = stats.binomtest(k, n, 0.5, alternative="greater").pvalue
+        assert us.sign_test(k, n) == pytest.approx(want)
+
+
+def test_significance_records_the_sign_test():
+    """The page's Table 5 section records whether the penalty method beats the iterative one:
+    a one-sided sign test over the comparisons whose rates differ."""
+    from advlib.study.records import Records
+
+    rng = np.random.default_rng(1)
+    a = rng.random(100) < 0.4
+    b = a | (rng.random(100) < 0.3)  # penalty higher on v1
+    c = rng.random(100) < 0.5
+    tables = [
+        SimpleNamespace(results=[
+            fake("v1", "uap_iterative", None, a), fake("v1", "uap_penalty", None, b),
+            fake("v2", "uap_iterative", None, c), fake("v2", "uap_penalty", None, c),
+        ])
+    ]  # fmt: skip
+    study = SimpleNamespace(records=Records(), loader=lambda d: f"loader-{d}")
+    sig = us.significance(study, tables)
+    assert len(sig.table) == 2 and "Of 2 comparisons" in sig.sentence
+    (rec,) = study.records.as_list()  # v2 does not differ: one comparison counts
+    assert rec["key"] == "uap_penalty_beats_iterative" and rec["value"] == 1.0
+    assert rec["p_value"] == pytest.approx(0.5) and rec["holds"] is True
+    assert rec["dataset"] == "loader-" and rec["label"].startswith("penalty higher in 1 of 1")
+    assert len(sig.paper) > 0

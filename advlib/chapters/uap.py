@@ -6,7 +6,11 @@ holds what the chapter's notebooks would otherwise repeat: one crafted-and-evalu
 Table 5: :func:`significance_table`; Tables 6-11: :func:`per_target_table`), the sweeps of
 Figs. 1-3 (:func:`sweep_table`, :func:`plot_sweep`), the transfer matrix of Table 4
 (:func:`uap_transfer`), the playback robustness study (:func:`playback_rows`) and the
-side-by-side with the paper's published numbers (:func:`beside_paper`).
+side-by-side with the paper's published numbers (:func:`beside_paper`). The page
+(``notebooks/uap.md``) is a view: one call per section (:func:`main_tables`, :func:`ranges`,
+:func:`significance`, :func:`kappa_sweep`, :func:`n_craft_sweep`, :func:`single_clip`,
+:func:`transfer_figures`, :func:`playback`, :func:`per_target`, :func:`listen`), each computing
+on the page's :class:`advlib.study.Study` and recording the scorecard's numbers on its records.
 
 Conventions (study spec, section 2). Untargeted success is the paper's Eq. 3: the prediction on
 ``x + v`` differs from the clean prediction, over every clip (clips the victim gets wrong are
@@ -41,19 +45,32 @@ from advlib.study.profile import check_keys, fail, positive_int
 
 __all__ = [
     "METHODS",
+    "TableResult",
     "UapResult",
     "beside_paper",
+    "kappa_sweep",
+    "listen",
     "main_table",
+    "main_tables",
+    "n_craft_sweep",
+    "per_target",
     "per_target_table",
+    "playback",
     "playback_rows",
     "plot_perturbation",
     "plot_sweep",
+    "ranges",
     "resolve_targets",
     "scenario_results",
     "scenario_summary",
+    "sign_test",
+    "significance",
     "significance_sentence",
     "significance_table",
+    "single_clip",
     "sweep_table",
+    "table_setup",
+    "transfer_figures",
     "uap_result",
     "uap_settings",
     "uap_transfer",
@@ -631,6 +648,635 @@ def plot_perturbation(v: np.ndarray, sample_rate: int, *, title: str = ""):
     axes[1].set(xlabel="time (s)", ylabel="Hz", title=f"{title}: spectrogram")
     fig.tight_layout()
     return fig
+
+
+# --------------------------------------------------------------------------- the page
+#
+# The page (notebooks/uap.md) is a view: each section makes one call below, which computes on
+# the page's :class:`advlib.study.Study`, records the scorecard's numbers on ``study.records``
+# and returns what the page shows.
+
+
+@dataclass
+class TableResult:
+    """One of the profile's ``uap.tables`` (Table 1 or 2): its UAPs and what the page shows."""
+
+    index: int
+    spec: dict[str, Any]
+    data: Any
+    x: torch.Tensor
+    y: torch.Tensor
+    targets: list[int]
+    results: list[UapResult]
+    table: pd.DataFrame  # :func:`main_table`
+    display: pd.DataFrame  # the same numbers, one row per (method, victim, scenario)
+    beside_paper: pd.DataFrame  # ours beside the paper's, rows the paper has
+    heading: str
+    beside_note: str
+    title: str = ""
+
+    @property
+    def artefact(self) -> str:
+        return str(self.spec.get("artefact", f"Table {self.index + 1}"))
+
+
+def table_setup(study: Any, uap: Mapping[str, Any], i: int) -> tuple[Any, Any, Any, Any, list]:
+    """Spec, data, held-out clips and resolved targets of ``uap["tables"][i]``."""
+    from advlib.run.runner import eval_clips
+
+    tab = uap["tables"][i]
+    data = study.dataset(tab["dataset"])
+    x, y = eval_clips(data, uap.get("n_eval"), seed=study.seed)
+    return tab, data, x, y, resolve_targets(tab.get("targets", "all"), data.classes)
+
+
+def _pct(p: Proportion) -> str:
+    from advlib.tables import percent
+
+    return percent(p.rate, *p.interval())
+
+
+def display_table(
+    results: Iterable[UapResult], x: torch.Tensor, y: torch.Tensor, *, model_accuracy: bool
+) -> pd.DataFrame:
+    """:func:`main_table`'s numbers for reading: one row per (method, victim, scenario), rates
+    in percent with their 95 % Wilson interval, levels in dB (formatted by the page)."""
+    rows = []
+    for a in scenario_summary(results, x, y).to_dict("records"):
+        row = {
+            "method": _LABEL.get(a["method"], a["method"]),
+            "victim": a["victim"],
+            "scenario": a["scenario"],
+            "ASR train (%)": _pct(a["asr_train"]),
+            "ASR test (%)": _pct(a["asr_test"]),
+            "SNR (dB)": a["snr_db"],
+            "l_dB_x (dB)": a["ldb_x"],
+            "SNR [0,1] (dB)": a["snr_db_01"],
+            "l_dB_x [0,1] (dB)": a["ldb_x_01"],
+        }
+        if model_accuracy:
+            row["model acc. (%)"] = (
+                f"{100 * a['model_acc']:.1f}" if a["scenario"] == "untargeted" else None
+            )
+        row["craft (s)"] = a["seconds"]
+        row["passes"] = a["passes"]
+        rows.append(row)
+    return pd.DataFrame(rows).sort_values(["method", "victim", "scenario"], ignore_index=True)
+
+
+DB_FORMATS = {
+    c: "{:.1f}"
+    for c in ("SNR (dB)", "l_dB_x (dB)", "SNR [0,1] (dB)", "l_dB_x [0,1] (dB)", "craft (s)")
+}
+
+
+def main_tables(study: Any, uap: Mapping[str, Any]) -> list[TableResult]:
+    """Tables 1 and 2: both methods' UAPs on every victim of each of the profile's tables
+    (crafted and cached), each table beside the paper's numbers."""
+    from advlib.study.paper_numbers import load_paper_numbers
+
+    paper = load_paper_numbers("UAP")
+    out = []
+    for i in range(len(uap["tables"])):
+        tab, data, x, y, targets = table_setup(study, uap, i)
+        res: list[UapResult] = []
+        for name in tab["victims"]:
+            res += scenario_results(
+                study.cache,
+                study.victim(tab["dataset"], name),
+                data,
+                uap["methods"],
+                x,
+                y,
+                n_craft=uap["n_craft"],
+                targets=targets,
+                overrides=tab.get("overrides"),
+                seed=study.seed,
+                progress=study.progress,
+            )
+        model_acc = tab.get("model_accuracy", False)
+        t = main_table(res, x, y, model_accuracy=model_acc)
+        art = tab.get("artefact", f"Table {i + 1}")
+        heading = (
+            f"### {art}: {study.title(tab['dataset'])}\n\n"
+            f"{len(x)} held-out clips, {uap['n_craft']} crafting clips per UAP, targets: "
+            f"{', '.join(data.classes[k] for k in targets)}."
+        )
+        side = beside_paper(t, paper, artefact=art)
+        if len(side) and side["paper"].notna().any():
+            side = side[side["paper"].notna()].reset_index(drop=True)
+            note = (
+                f"Ours beside the paper's {art} (SNR and l_dB_x in the paper's [0, 1] "
+                "convention, ASR as defined above)."
+            )
+        else:
+            side = side.iloc[0:0]
+            note = (
+                f"*The paper's {art} has none of this profile's victims; its numbers are in "
+                "the summary below.*"
+            )
+        disp = display_table(res, x, y, model_accuracy=model_acc)
+        title = f"{art}, ours: both methods on {study.title(tab['dataset'])}."
+        out.append(
+            TableResult(i, tab, data, x, y, targets, res, t, disp, side, heading, note, title)
+        )
+    return out
+
+
+@dataclass
+class Ranges:
+    """Ranges over victims of Tables 1-2, ours and the paper's, and the glued sentences."""
+
+    summary: pd.DataFrame
+    ours: pd.DataFrame
+    paper: pd.DataFrame
+    glue: dict[str, str]
+    formats: dict[str, str] = field(default_factory=dict)  # one decimal: percent and dB
+
+
+def ranges(study: Any, tables: Sequence[TableResult]) -> Ranges:
+    """Every scenario's test ASR and SNR, recorded for the scorecard (``{method}_asr`` with its
+    Wilson interval, ``uap_snr01_db`` on [0, 1] arrays), and their ranges over victims beside
+    the paper's."""
+    from advlib.study.paper_numbers import load_paper_numbers
+
+    paper = load_paper_numbers("UAP")
+    summary = []
+    for tr in tables:
+        a = scenario_summary(tr.results, tr.x, tr.y)
+        loader = study.loader(tr.spec["dataset"])
+        for _, r in a.iterrows():  # the scorecard: test ASR with its interval, SNR on [0, 1]
+            what = f"{r['victim']}, {r['scenario']}"
+            study.records.record_proportion(
+                f"{r['method']}_asr",
+                r["asr_test"].successes,
+                r["asr_test"].n,
+                dataset=loader,
+                label=what,
+            )
+            if np.isfinite(r["snr_db_01"]):  # undefined (NaN / inf) for a zero perturbation
+                study.records.record(
+                    "uap_snr01_db",
+                    float(r["snr_db_01"]),
+                    dataset=loader,
+                    label=f"{r['method'].removeprefix('uap_')}, {what}",
+                )
+        summary.append(
+            pd.DataFrame(
+                {
+                    "table": tr.spec.get("artefact", tr.index),
+                    "victim": a["victim"],
+                    "method": a["method"].str.removeprefix("uap_"),
+                    "scenario": a["scenario"],
+                    "ASR test": [p.rate for p in a["asr_test"]],
+                    "SNR (dB)": a["snr_db"],
+                    "SNR [0,1] (dB)": a["snr_db_01"],
+                    "l_dB_x": a["ldb_x"],
+                    "l_dB_x [0,1]": a["ldb_x_01"],
+                }
+            )
+        )
+    summary = pd.concat(summary, ignore_index=True)
+    pub = paper[(paper["artefact"].isin(["Table 1", "Table 2"])) & (paper["split"] == "test")]
+    pub = pub.pivot_table(
+        index=["method", "scenario"], columns="metric", values="value", aggfunc=["min", "max"]
+    )
+    cols = ["ASR test", "SNR [0,1] (dB)", "l_dB_x [0,1]", "SNR (dB)"]
+    ours = summary.groupby(["method", "scenario"])[cols].agg(["min", "max"]).round(3)
+    pen = summary[(summary["method"] == "penalty")]["ASR test"]
+    itr = summary[(summary["method"] == "iterative")]["ASR test"]
+    glue = {
+        "uap_pen_range": f"{pen.min():.2f}-{pen.max():.2f}",
+        "uap_it_range": f"{itr.min():.2f}-{itr.max():.2f}",
+        "uap_snr01_range": f"{summary['SNR [0,1] (dB)'].min():.0f}-"
+        f"{summary['SNR [0,1] (dB)'].max():.0f} dB",
+        "uap_snr_range": f"{summary['SNR (dB)'].min():.0f} to {summary['SNR (dB)'].max():.0f} dB",
+    }
+    # for reading: rates in percent, levels in dB, the paper's metrics named like ours
+    ours_view = ours.copy()
+    for c in ("min", "max"):
+        ours_view[("ASR test (%)", c)] = 100 * ours_view[("ASR test", c)]
+    ours_view = ours_view.drop(columns="ASR test", level=0)
+    ours_view = ours_view[["ASR test (%)", "SNR [0,1] (dB)", "l_dB_x [0,1]", "SNR (dB)"]]
+    ours_view = ours_view.rename(columns={"l_dB_x [0,1]": "l_dB_x [0,1] (dB)"}, level=0)
+    pub_view = pub.swaplevel(axis=1).sort_index(axis=1)
+    pub_view = pub_view.rename(
+        columns={"asr": "ASR test (%)", "snr_db": "SNR [0,1] (dB)", "ldb_x": "l_dB_x [0,1] (dB)"},
+        level=0,
+    )
+    for c in ("min", "max"):
+        if ("ASR test (%)", c) in pub_view.columns:
+            pub_view[("ASR test (%)", c)] = 100 * pub_view[("ASR test (%)", c)]
+    first = [
+        (a, b)
+        for a in ours_view.columns.get_level_values(0).unique()
+        for b in ("min", "max")
+        if (a, b) in pub_view.columns
+    ]
+    rest = sorted(
+        (c for c in pub_view.columns if c not in first), key=lambda c: (c[0], c[1] != "min")
+    )
+    pub_view = pub_view[first + rest]
+    one = {f"{a}, {b}": "{:.1f}" for a, b in [*ours_view.columns, *pub_view.columns]}
+    return Ranges(summary, ours_view, pub_view, glue, one)
+
+
+def sign_test(k: int, n: int) -> float:
+    """One-sided sign test: the p-value of ``k`` or more successes of ``n`` fair coin flips."""
+    from scipy import stats
+
+    return float(stats.binomtest(int(k), int(n), 0.5, alternative="greater").pvalue)
+
+
+@dataclass
+class Significance:
+    """Table 5: ours (both tests per comparison), the sentence, and the paper's."""
+
+    table: pd.DataFrame
+    sentence: str
+    paper: pd.DataFrame
+
+
+def significance(study: Any, tables: Sequence[TableResult]) -> Significance:
+    """Table 5 over every victim and scenario of Tables 1-2; records for the scorecard whether
+    the penalty method beats the iterative one (a one-sided sign test over the comparisons
+    whose rates differ; the paper: every Table 5 Z below -1.58)."""
+    from advlib.study.paper_numbers import load_paper_numbers
+
+    allres = [r for tr in tables for r in tr.results]
+    sig = significance_table(allres)
+    sentence = significance_sentence(sig)
+    differ = sig[sig["p_l"] != sig["p_h"]] if len(sig) else sig
+    if len(differ):
+        k_pen = int((differ["higher"] == "penalty").sum())
+        study.records.record_test(
+            "uap_penalty_beats_iterative",
+            k_pen,
+            sign_test(k_pen, len(differ)),
+            holds=k_pen > len(differ) / 2,
+            method="sign test over comparisons, one-sided",
+            dataset=",".join(sorted({study.loader(d) for d in sig["data set"]})),
+            label=f"penalty higher in {k_pen} of {len(differ)}; Z < -1.58 in "
+            f"{int((sig['Z'] < -1.58).sum())} of {len(sig)}",
+        )
+    paper = load_paper_numbers("UAP")
+    t5 = paper[paper["artefact"] == "Table 5"].pivot_table(
+        index=["scenario", "victim"], columns="metric", values="value"
+    )
+    return Significance(sig, sentence, t5)
+
+
+SIGNIFICANCE_FORMATS = {
+    "Z": "{:.2f}",
+    "p (Z, one-sided)": "{:.4f}",
+    "p (McNemar)": "{:.4f}",
+    "p Holm (Z)": "{:.4f}",
+    "p Holm (McNemar)": "{:.4f}",
+    "p_l": "{:.3f}",
+    "p_h": "{:.3f}",
+}
+
+
+@dataclass
+class Sweep:
+    """A swept knob: its table (rates as fractions, for the figure), the table for reading
+    and the figure."""
+
+    table: pd.DataFrame
+    display: pd.DataFrame
+    figure: Any
+    formats: dict[str, Any] = field(default_factory=dict)
+
+
+def _sweep_view(table: pd.DataFrame, name: str) -> pd.DataFrame:
+    from advlib.tables import percent
+
+    out = table[[name, "victim", "method", "scenario"]].copy()
+    out["ASR test (%)"] = [
+        percent(a, lo, hi)
+        for a, lo, hi in zip(table["ASR"], table["ci_low"], table["ci_high"], strict=True)
+    ]
+    out["SNR (dB)"] = table["SNR (dB)"]
+    out["l_dB_x (dB)"] = table["l_dB_x"]
+    out["SNR [0,1] (dB)"] = table["SNR [0,1] (dB)"]
+    out["l_dB_x [0,1] (dB)"] = table["l_dB_x [0,1]"]
+    return out
+
+
+def _closed(fig: Any) -> Any:
+    plt.close(fig)  # the page displays it, with its caption
+    return fig
+
+
+def kappa_sweep(study: Any, uap: Mapping[str, Any]) -> Sweep | None:
+    """Fig. 1: the penalty method's confidence κ, untargeted and targeted (``None`` when the
+    profile has no ``confidence`` sweep)."""
+    if not uap.get("confidence"):
+        return None
+    c = uap["confidence"]
+    tab, data, x, y, _ = table_setup(study, uap, c["table"])
+    t = resolve_targets([c["target"]], data.classes)[0] if "target" in c else None
+    sweep: dict[Any, list[UapResult]] = {}
+    for kappa in c["values"]:
+        sweep[kappa] = []
+        for name in c["victims"]:
+            fit = study.victim(tab["dataset"], name)
+            for target in (None, t) if t is not None else (None,):
+                s = "untargeted" if target is None else "targeted"
+                st = uap_settings(
+                    uap["methods"],
+                    "uap_penalty",
+                    s,
+                    table_overrides=tab.get("overrides"),
+                    confidence=float(kappa),
+                )
+                sweep[kappa].append(
+                    uap_result(
+                        study.cache,
+                        fit,
+                        data,
+                        "uap_penalty",
+                        st,
+                        x,
+                        y,
+                        n_craft=uap["n_craft"],
+                        target=target,
+                        seed=study.seed,
+                    )
+                )
+    table = sweep_table(sweep, x, y, name="kappa")
+    fig = plot_sweep(table, "kappa", title="Effect of the confidence (penalty method)")
+    return Sweep(table, _sweep_view(table, "kappa"), _closed(fig), {**DB_FORMATS, "kappa": "{:g}"})
+
+
+def n_craft_sweep(study: Any, uap: Mapping[str, Any]) -> Sweep | None:
+    """Fig. 2: the number of crafting clips, both methods, untargeted on one victim and
+    targeted on another (``None`` when the profile has no ``n_craft_sweep``)."""
+    if not uap.get("n_craft_sweep"):
+        return None
+    c = uap["n_craft_sweep"]
+    tab, data, x, y, _ = table_setup(study, uap, c["table"])
+    t = resolve_targets([c["target"]], data.classes)[0]
+    sweep: dict[Any, list[UapResult]] = {}
+    for n in c["values"]:
+        sweep[n] = []
+        for method in METHODS:
+            for name, target in ((c["untargeted"], None), (c["targeted"], t)):
+                s = "untargeted" if target is None else "targeted"
+                st = uap_settings(uap["methods"], method, s, table_overrides=tab.get("overrides"))
+                sweep[n].append(
+                    uap_result(
+                        study.cache,
+                        study.victim(tab["dataset"], name),
+                        data,
+                        method,
+                        st,
+                        x,
+                        y,
+                        n_craft=int(n),
+                        target=target,
+                        seed=study.seed,
+                    )
+                )
+    table = sweep_table(sweep, x, y, name="crafting clips")
+    fig = plot_sweep(
+        table, "crafting clips", logx=True, title="Effect of the number of crafting clips"
+    )
+    return Sweep(table, _sweep_view(table, "crafting clips"), _closed(fig), dict(DB_FORMATS))
+
+
+@dataclass
+class SingleClip:
+    """Table 3 and Fig. 3: per class, and the means over classes."""
+
+    table: pd.DataFrame  # :func:`sweep_table` by class
+    per_class: pd.DataFrame  # for reading
+    means: pd.DataFrame
+    figure: Any
+    glue: dict[str, str]
+    formats: dict[str, Any] = field(default_factory=dict)
+
+
+NO_SINGLE_GLUE = {"uap_single_u": "n/a", "uap_single_t": "n/a"}  # no ``single`` study
+SINGLE_MEANS_TITLE = (
+    "Means over classes (the paper, 1D CNN Gamma on UrbanSound8K: ASR 69.8 % untargeted / "
+    "60.2 % targeted, SNR 18.489 / 19.690 dB, l_dB_x -15.844 / 15.571 dB as printed)."
+)
+
+
+def single_clip(study: Any, uap: Mapping[str, Any]) -> SingleClip | None:
+    """Table 3 (untargeted: a UAP from one clip of each class) and Fig. 3 (targeted to each
+    class: one clip of every other class), by the penalty method; records the mean ASR over
+    classes with its t interval (``None`` when the profile has no ``single`` study)."""
+    if not uap.get("single"):
+        return None
+    c = uap["single"]
+    tab, data, x, y, _ = table_setup(study, uap, c["table"])
+    fit = study.victim(tab["dataset"], c["victim"])
+    per_class = {}
+    for k in range(data.n_classes):
+        per_class[data.classes[k]] = [
+            # untargeted: crafted from one clip of class k; targeted to k: one clip per class
+            uap_result(
+                study.cache,
+                fit,
+                data,
+                "uap_penalty",
+                uap_settings(uap["methods"], "uap_penalty", s, **c.get("settings", {})),
+                x,
+                y,
+                n_craft=1 if target is None else data.n_classes,
+                target=target,
+                classes=[k] if target is None else None,
+                seed=study.seed,
+            )
+            for s, target in (("untargeted", None), ("targeted", k))
+        ]
+    single = sweep_table(per_class, x, y, name="class")
+    means = single.groupby("scenario")[
+        ["ASR", "SNR [0,1] (dB)", "l_dB_x [0,1]", "SNR (dB)", "l_dB_x"]
+    ].mean()
+    glue = {
+        "uap_single_u": f"{means.loc['untargeted', 'ASR']:.3f}",
+        "uap_single_t": f"{means.loc['targeted', 'ASR']:.3f}",
+    }
+    for s in ("untargeted", "targeted"):  # the scorecard: mean over classes, t interval
+        study.records.record_mean(
+            f"uap_single_{s}_asr",
+            single.loc[single["scenario"] == s, "ASR"],
+            dataset=study.loader(tab["dataset"]),
+            label=c["victim"],
+        )
+    fig = plot_per_class(single, data.classes, title=f"One clip per class: {c['victim']}")
+    view = _sweep_view(single, "class").drop(columns=["victim", "method"])
+    view = view.pivot(index="class", columns="scenario").reindex(data.classes)
+    view = view[[c for c in ("ASR test (%)", "SNR [0,1] (dB)", "l_dB_x [0,1] (dB)")]]
+    mean_view = means.reset_index().rename(
+        columns={
+            "ASR": "mean ASR (%)",
+            "SNR [0,1] (dB)": "SNR [0,1] (dB)",
+            "l_dB_x [0,1]": "l_dB_x [0,1] (dB)",
+            "l_dB_x": "l_dB_x (dB)",
+        }
+    )
+    mean_view["mean ASR (%)"] = 100 * mean_view["mean ASR (%)"]
+    one = {f"{a}, {b}": "{:.1f}" for a, b in view.columns if a != "ASR test (%)"}
+    one.update({c: "{:.1f}" for c in mean_view.columns if c != "scenario"})
+    return SingleClip(single, view, mean_view, _closed(fig), glue, one)
+
+
+def transfer_figures(study: Any, uap: Mapping[str, Any], tables: Sequence[TableResult]) -> list:
+    """Table 4: for each table the profile lists, the ASR of each victim's UAPs on every other
+    victim (one panel per method and scenario); a note instead where a table has one victim."""
+    from advlib.run.transfer import plot_transfer
+
+    out: list[tuple[Any, str]] = []
+    for i in (uap.get("transfer") or {}).get("tables", []):
+        tr = tables[i]
+        tab, x, y = tr.spec, tr.x, tr.y
+        if len(tab["victims"]) < 2:
+            out.append((None, f"*{tab.get('artefact', i)} has one victim: nothing to transfer.*"))
+            continue
+        models = {n: study.victim(tab["dataset"], n).model for n in tab["victims"]}
+        fig, axes = plt.subplots(2, 2, figsize=(4 + 2.4 * len(models), 2.2 * len(models) + 3.5))
+        for row, method in enumerate(METHODS):
+            for col, scenario in enumerate(("untargeted", "targeted")):
+                uaps = {
+                    n: [
+                        r
+                        for r in tr.results
+                        if r.victim == n and r.method == method and r.scenario == scenario
+                    ]
+                    for n in tab["victims"]
+                }
+                tt = uap_transfer(models, x, y, uaps)
+                plot_transfer(
+                    tt, ax=axes[row, col], title=f"{method.removeprefix('uap_')}, {scenario}"
+                )
+        fig.suptitle(f"Transfer, {tab.get('artefact', i)} victims: ASR of row's UAP on column")
+        fig.tight_layout()
+        out.append((_closed(fig), f"Transfer between the victims of {tab.get('artefact', i)}."))
+    return out
+
+
+def playback(study: Any, uap: Mapping[str, Any]) -> list[tuple[str, pd.DataFrame]]:
+    """Each untargeted UAP of the playback victims, crafted plainly and through EOT, played
+    through random transforms (:func:`playback_rows`); one table per victim."""
+    from advlib.run.runner import eot_victim
+
+    if not uap.get("playback"):
+        return []
+    c = uap["playback"]
+    tab, data, x, y, _ = table_setup(study, uap, c["table"])
+    out = []
+    for name in c["victims"]:
+        fit = study.victim(tab["dataset"], name)
+        eot = eot_victim(fit, samples=c.get("eot_samples", 4), seed=study.seed)
+        rows = {}
+        for method in METHODS:
+            st = uap_settings(
+                uap["methods"], method, "untargeted", table_overrides=tab.get("overrides")
+            )
+            label = f"{name} / {method.removeprefix('uap_')}"
+            for key, crafter in ((label, fit), (f"{label} + EOT", eot)):
+                # both judged by the plain victim
+                rows[key] = uap_result(
+                    study.cache,
+                    crafter,
+                    data,
+                    method,
+                    st,
+                    x,
+                    y,
+                    n_craft=uap["n_craft"],
+                    seed=study.seed,
+                    judge=fit.model,
+                )
+        t = playback_rows(fit.model, rows, x, draws=c.get("draws", 8), seed=study.seed)
+        t = t.reset_index().rename(
+            columns={"kept under playback": "kept under playback (%)", "craft s": "craft (s)"}
+        )
+        t["kept under playback (%)"] = 100 * t["kept under playback (%)"]
+        out.append((f"Playback robustness of the untargeted UAPs on {name}.", t))
+    return out
+
+
+PLAYBACK_FORMATS = {
+    "kept under playback (%)": "{:.1f}",
+    "mean SNR (dB)": "{:.1f}",
+    "craft (s)": "{:.1f}",
+}
+
+
+def per_target(tables: Sequence[TableResult]) -> list[tuple[str, pd.DataFrame]]:
+    """Appendix D (Tables 6-11): each table's per-target rows, for reading."""
+    out = []
+    for tr in tables:
+        per = per_target_table(tr.results, tr.x, tr.y, tr.data.classes)
+        if len(per):
+            per = per.rename(
+                columns={
+                    "ASR train": "ASR train (%)",
+                    "ASR test": "ASR test (%)",
+                    "l_dB_x": "l_dB_x (dB)",
+                }
+            )
+            per["ASR train (%)"] = 100 * per["ASR train (%)"]
+            per["ASR test (%)"] = [
+                _pct(r.metrics(tr.x, tr.y)["asr_test"]) for r in tr.results if r.target is not None
+            ]
+            out.append((f"{tr.spec.get('artefact', tr.index)}, per target class.", per))
+    return out
+
+
+PER_TARGET_FORMATS = {"ASR train (%)": "{:.1f}", "SNR (dB)": "{:.1f}", "l_dB_x (dB)": "{:.1f}"}
+
+
+@dataclass
+class Heard:
+    """One victim's untargeted penalty UAP: its figure and caption, a line, three players."""
+
+    figure: Any
+    caption: str
+    text: str
+    players: list[Any]
+
+
+def listen(study: Any, tables: Sequence[TableResult]) -> list[Heard]:
+    """For each victim of Tables 1-2, its untargeted penalty UAP: waveform and spectrogram, and
+    the clean held-out clip it fools best, the perturbation alone and the perturbed clip."""
+    from advlib import plots
+
+    out = []
+    for tr in tables:
+        tab, data, x = tr.spec, tr.data, tr.x
+        lic = study.licence(tab["dataset"])
+        for name in tab["victims"]:
+            r = next(
+                r
+                for r in tr.results
+                if r.victim == name and r.method == "uap_penalty" and r.target is None
+            )
+            j = int(np.argmax(r.test.table["success"].to_numpy()))
+            row = r.test.table.iloc[j]
+            delta = (r.test.x_adv[j] - x[j]).numpy()
+            fig = plot_perturbation(delta, data.sample_rate, title=f"{name}, penalty UAP")
+            text = (
+                f"**{name}** ({study.title(tab['dataset'])}): "
+                f"{data.classes[int(row['clean_pred'])]} -> "
+                f"{data.classes[int(row['adv_pred'])]}, SNR {row['snr_db']:.1f} dB"
+            )
+            players = [
+                plots.audio_player(clip, data.sample_rate, title=f"{name}: {title}", credit=lic)
+                for title, clip in (
+                    ("clean", x[j].numpy()),
+                    ("perturbation", delta),
+                    ("perturbed", r.test.x_adv[j].numpy()),
+                )
+            ]
+            cap = f"The untargeted penalty UAP of {name}: waveform and spectrogram."
+            out.append(Heard(_closed(fig), cap, text, players))
+    return out
 
 
 # The profile's ``uap`` section: checked when the profile is loaded
