@@ -490,3 +490,59 @@ def test_beside_paper_table_one():
                            column="accuracy", dataset="esc50")  # fmt: skip
     assert list(one.columns) == ["representation", "arch", "ours", "paper esc50"]
     assert one.set_index("arch").loc["resnet56", "paper esc50"] == 18.21
+
+
+# ---------------------------------------------------------------------------------- the page
+
+
+def _study(tmp_path):
+    from advlib.study import Study
+
+    ds = {"syn": {"loader": "synthetic", "args": {"clips_per_class": 4, "sample_rate": 8000,
+                                                   "duration": 0.25}}}  # fmt: skip
+    return Study("test", 0, ds, notebook="at", cache=Cache(tmp_path))
+
+
+def test_eps_r_raises_is_scipys_wilcoxon():
+    eps = np.array([1.4, 0.9, 2.1, 1.7, 1.2, 0.95])
+    w = wilcoxon(np.log(eps), alternative="greater")
+    stat, p, median = ats.eps_r_raises(eps)
+    assert stat == pytest.approx(w.statistic) and p == pytest.approx(w.pvalue)
+    assert median == pytest.approx(np.median(np.log(eps)))
+    assert ats.eps_r_raises([1.3]) is None  # one pair: no test
+    assert ats.eps_r_raises([1.0, 1.0, 1.0]) is None  # no effect at all
+
+
+def test_record_eps_r_records_every_finite_ratio_and_the_test(tmp_path):
+    study = _study(tmp_path)
+    eps = pd.DataFrame({"dataset": ["syn"] * 4, "representation": ["stft"] * 4,
+                        "arch": ["resnet56"] * 4, "attack": ["bim_a", "jsma", "cw_l2", "pia"],
+                        "eps_r": [1.5, np.nan, 2.0, 0.8]})  # fmt: skip
+    ats.record_eps_r(study, eps)
+    recs = study.records.as_list()
+    assert [r["key"] for r in recs] == ["at_eps_r"] * 3 + ["at_raises_eps_r"]
+    assert recs[0]["label"] == "ResNet-56 / STFT, bim_a" and recs[0]["dataset"] == "synthetic"
+    logs = np.log([1.5, 2.0, 0.8])
+    w = wilcoxon(logs, alternative="greater")
+    test = recs[-1]
+    assert test["value"] == pytest.approx(w.statistic)
+    assert test["p_value"] == pytest.approx(w.pvalue) and test["holds"] is True
+    assert test["method"] == "Wilcoxon signed-rank, one-sided"
+    assert test["label"] == "3 (cell, attack) pairs, median eps_r 1.50"
+
+
+def test_start_puts_the_attacks_in_the_papers_order(tmp_path):
+    at = {"archs": {"vgg16": {}, "alexnet": {}}, "representations": ["dwt", "stft"],
+          "attacks": {"pia": {}, "bim_a": {}, "deepfool": {}}}  # fmt: skip
+    c = ats.start(_study(tmp_path), at)
+    assert list(c.at["attacks"]) == ["bim_a", "deepfool", "pia"]
+    assert list(at["attacks"]) == ["pia", "bim_a", "deepfool"]  # the profile is left alone
+    assert c.archs == [a for a in ats.ARCHITECTURES if a in at["archs"]]
+    assert c.reps == ["dwt", "stft"]
+
+
+def test_section_keeps_a_note_only_for_undefined_cells():
+    s = ats.Section()
+    s.table(pd.DataFrame({"a": [1.0, np.nan]}), "t", why="Here — marks x.")
+    s.table(pd.DataFrame({"a": [1.0, 2.0]}), "u", why="Here — marks x.")
+    assert s.tables[0]["notes"] == ["Here — marks x."] and "notes" not in s.tables[1]

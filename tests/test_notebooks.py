@@ -177,8 +177,9 @@ def test_notebooks_run_under_papermill(tmp_path, tmp_cache):
     # the adversarial-training chapter at its own tiny defaults (one classifier, two images)
     execute("at.md", out / "at.ipynb", {"profile": "test"})
     tt = str(nbformat.read(out / "at.ipynb", as_version=4))
-    for needle in ("AUC % FGSM-trained", "both_auc", "p (McNemar)", "PGD robust acc",
-                   "71.79", "<audio", "image/png", "waveform"):  # fmt: skip
+    for needle in ("AUC % FGSM-trained", "both AUC", "p (McNemar)", "PGD robust acc",
+                   "71.79", "<audio", "image/png", "waveform",
+                   "Figure 4.", "Table 12."):  # fmt: skip
         assert needle in tt, f"AT page lacks {needle!r}"
 
     # the generative-attacks chapter at its own tiny defaults (two targets, tiny generators)

@@ -52,31 +52,46 @@ from advlib.models.spectrogram import ARCHITECTURES
 from advlib.run.runner import run_attack
 from advlib.stats import holm, mcnemar_exact, two_proportion_z
 from advlib.study.profile import check_keys, fail, merge_attack, positive_int
+from advlib.tables import percent
 from advlib.train.classifier import TrainConfig, predict_logits, train_classifier
 
 __all__ = [
     "ATTACK_TITLES",
     "SCALED_SETTINGS",
+    "TITLE",
     "CellFit",
+    "Chapter",
     "Images",
     "RepresentationData",
+    "Section",
     "attack_cell",
     "attack_one",
+    "attacked_clip",
     "auc_table",
     "beside_paper",
     "budget_grid",
     "cell_knobs",
+    "clean_accuracy",
+    "eps_r_raises",
     "eps_r_table",
+    "eps_ratio",
     "fit_cell",
+    "fooling",
     "paper_order",
+    "pgd_against_fgsm",
     "plot_attacked_clip",
     "plot_robust_curves",
     "plot_success_curves",
+    "record_best_cell",
+    "record_eps_r",
     "representation_data",
     "robust_accuracy",
+    "significance",
     "significance_table",
+    "start",
     "table_one",
     "training_pair",
+    "waveform",
     "with_keys",
 ]
 
@@ -1056,3 +1071,519 @@ def validate_section(at: Any, datasets: dict[str, Any], source: str) -> None:
             fail(source, f"{wwhere}.attacks", "must map names of at.attacks to overrides")
         for name, over in wave["attacks"].items():
             check_attack(f"{wwhere}.attacks.{name}", merge_attack(attacks[name], over))
+
+
+# --------------------------------------------------------------------------------------------
+# the page: one function per section, each returning what the notebook shows
+# --------------------------------------------------------------------------------------------
+
+#: Titles of the representations and the image classifiers, as the page prints them.
+TITLE = {
+    **REP_TITLES,
+    "googlenet": "GoogLeNet",
+    "alexnet": "AlexNet",
+    "resnet18": "ResNet-18",
+    "resnet34": "ResNet-34",
+    "resnet56": "ResNet-56",
+    "vgg16": "VGG-16",
+}
+#: The paper's data sets, as the beside-the-paper tables name them.
+PAPER_DATASETS = {"esc50": "ESC-50", "urbansound8k": "UrbanSound8K"}
+
+
+@dataclass
+class Section:
+    """What one section of the page shows: ``tables`` (keyword arguments of
+    :meth:`advlib.study.Study.table`), ``figures`` (``(figure, caption)``, closed so that they
+    show once, where the page displays them), ``players`` (audio) and ``glue`` (name -> text)."""
+
+    tables: list[dict[str, Any]] = field(default_factory=list)
+    figures: list[tuple[plt.Figure, str]] = field(default_factory=list)
+    players: list[Any] = field(default_factory=list)
+    glue: dict[str, str] = field(default_factory=dict)
+
+    def table(self, df: pd.DataFrame, title: str, *, why: str = "", **kw: Any) -> None:
+        """Add a table; ``why``: a note on what its "—" cells mean here, kept when it has
+        any."""
+        if why and df.isna().to_numpy().any():
+            kw["notes"] = [*kw.get("notes", []), why]
+        self.tables.append({"df": df, "title": title, **kw})
+
+    def figure(self, fig: plt.Figure, caption: str) -> None:
+        plt.close(fig)
+        self.figures.append((fig, caption))
+
+
+@dataclass
+class Chapter:
+    """The chapter on one page: its :class:`advlib.study.Study`, the profile's ``at`` section
+    (attacks in the paper's order), the paper's numbers, the fitted cells and the attack rows
+    that later sections reuse. Make it with :func:`start`."""
+
+    study: Any
+    at: dict[str, Any]
+    paper: pd.DataFrame
+    archs: list[str]
+    reps: list[str]
+    fits: dict[tuple, CellFit] = field(default_factory=dict)
+    results: pd.DataFrame | None = None
+    first_table: pd.DataFrame | None = None
+
+    def first(self, name: str) -> tuple[int, int]:
+        """The first fold of data set ``name`` (the attacked one)."""
+        return tuple(self.at["datasets"][name]["folds"][0])
+
+    def fit(self, name: str, fold: Sequence[int], arch: str, rep: str,
+            adversarial: Any = None, tag: str | None = None) -> CellFit:  # fmt: skip
+        """One classifier: original, or adversarially trained (``"fgsm"``: the section's FGSM),
+        cached on disk and once per page."""
+        if adversarial == "fgsm":
+            adversarial = {"method": "fgsm", **self.at["fgsm"]}
+        key = (name, tuple(fold), arch, rep, tag or (adversarial or {}).get("method", "original"))
+        if key not in self.fits:
+            s = self.study
+            self.fits[key] = fit_cell(s.cache, s.dataset(name, fold), arch,
+                                      knobs=cell_knobs(self.at, arch, rep),
+                                      train=self.at.get("train"), adversarial=adversarial,
+                                      seed=s.seed, progress=s.progress)  # fmt: skip
+        return self.fits[key]
+
+    def attacked(self, name: str, fold: Sequence[int], arch: str, rep: str,
+                 fits: Sequence[CellFit], domain: str = "representation",
+                 attacks: Mapping[str, Any] | None = None) -> pd.DataFrame:  # fmt: skip
+        """The section's attacks on ``fits`` (:func:`attack_cell`), with the cell's keys."""
+        out = []
+        s = self.study
+        for f in fits:
+            r = attack_cell(s.cache, f, attacks or self.at["attacks"], domain=domain,
+                            n=self.at.get("n_attack"), batch_size=self.at.get("batch_size"),
+                            seed=s.seed, progress=s.progress)  # fmt: skip
+            out.append(with_keys(r, dataset=name, fold=f"{fold[0]}", representation=rep,
+                                 arch=arch, kind=f.kind, domain=domain))  # fmt: skip
+        return pd.concat(out, ignore_index=True)
+
+
+def start(study: Any, at: Mapping[str, Any]) -> Chapter:
+    """The chapter on ``study``'s page with the profile's ``at`` section; the classifiers and
+    representations in the paper's order (papermill's parameters arrive with sorted keys), the
+    attacks too."""
+    from advlib.study.paper_numbers import load_paper_numbers
+
+    at = dict(at)
+    at["attacks"] = {k: at["attacks"][k] for k in paper_order(at["attacks"])}
+    return Chapter(study=study, at=at, paper=load_paper_numbers("AT"),
+                   archs=[a for a in ARCHITECTURES if a in at["archs"]],
+                   reps=list(at["representations"]))  # fmt: skip
+
+
+def _titled(df: pd.DataFrame) -> pd.DataFrame:
+    """Key columns with readable names and values (architectures, representations, attacks)."""
+    t = df.copy()
+    for col in ("representation", "arch"):
+        if col in t:
+            t[col] = t[col].map(lambda v: TITLE.get(v, v))
+    if "attack" in t:
+        t["attack"] = t["attack"].map(lambda v: ATTACK_TITLES.get(v, v))
+    if "kind" in t:
+        t["kind"] = t["kind"].map(lambda v: {"fgsm": "FGSM-trained"}.get(v, v))
+    names = {"dataset": "data set", "arch": "architecture", "kind": "model"}
+    return t.rename(columns=names)
+
+
+def _beside(ours: pd.DataFrame, c: Chapter, *, artefact: str, metric: str, column: str,
+            label: str) -> pd.DataFrame:  # fmt: skip
+    """:func:`beside_paper` with readable headers: ``ours: label``, ``paper ESC-50: label``."""
+    t = beside_paper(ours, c.paper, artefact=artefact, metric=metric, column=column)
+    names = {"ours": f"ours: {label}"}
+    for col in t.columns:
+        if col.startswith("paper "):
+            ds = col.removeprefix("paper ")
+            names[col] = f"paper {PAPER_DATASETS.get(ds, ds)}: {label}"
+    return _titled(t).rename(columns=names)
+
+
+def _record_table_one(c: Chapter, name: str, fold: Sequence[int], arch: str, rep: str,
+                      t: pd.DataFrame) -> None:  # fmt: skip
+    """The scorecard: the drop of one cell with its interval (counts from the test fold)."""
+    s = c.study
+    n_test = len(s.dataset(name, fold).part("test"))
+    k_o = round(t["accuracy"].iloc[0] * n_test / 100)
+    k_a = round(t["trained accuracy"].iloc[0] * n_test / 100)
+    s.records.record_difference("at_drop", k_o, n_test, k_a, n_test, scale=100,
+                                dataset=s.loader(name),
+                                label=f"{TITLE[arch]} / {TITLE[rep]}, fold {fold[0]}")  # fmt: skip
+
+
+def record_best_cell(c: Chapter, mean: pd.DataFrame) -> None:
+    """The scorecard: the most accurate cell per data set (accuracy over all its folds)."""
+    s = c.study
+    for name in c.at["datasets"]:
+        acc = mean.loc[name][("accuracy", "mean")]
+        rep, arch = acc.idxmax()
+        n_test = sum(len(s.dataset(name, f).part("test")) for f in c.at["datasets"][name]["folds"])
+        loader = s.loader(name)
+        s.records.record("at_best_cell", f"{TITLE[arch]} / {TITLE[rep]}", dataset=loader)
+        s.records.record_proportion("at_best_acc", round(acc.max() * n_test / 100), n_test,
+                                    scale=100, dataset=loader,
+                                    label=f"{TITLE[arch]} / {TITLE[rep]}")  # fmt: skip
+
+
+def clean_accuracy(c: Chapter) -> Section:
+    """Table I: each (representation, arch) trained and FGSM-trained on every fold; the
+    accuracy and the drop per data set (means over folds), beside the paper's."""
+    out = Section()
+    s, at = c.study, c.at
+    rows = []
+    for name, spec in at["datasets"].items():
+        for fold in spec["folds"]:
+            for rep in c.reps:
+                for arch in c.archs:
+                    t = table_one([c.fit(name, fold, arch, rep, "fgsm")])
+                    rows.append(with_keys(t, dataset=name, fold=f"{fold[0]}"))
+                    _record_table_one(c, name, fold, arch, rep, t)
+    t1 = pd.concat(rows, ignore_index=True)
+    c.first_table = t1
+    mean = t1.groupby(["dataset", "representation", "arch"], sort=False)[
+        ["accuracy", "trained accuracy", "drop"]].agg(["mean", "std", "count"])  # fmt: skip
+    for name in at["datasets"]:
+        m = mean.loc[name]
+        cell = (m[("accuracy", "mean")].map("{:.2f}".format) + " ("
+                + m[("drop", "mean")].map("{:.2f}".format) + ")")  # fmt: skip
+        show = cell.unstack("arch").reindex(index=c.reps, columns=c.archs)
+        show.index = [TITLE[r] for r in show.index]
+        show.columns = [f"{TITLE[a]}: accuracy % (drop, points)" for a in show.columns]
+        show = show.rename_axis("representation").reset_index()
+        nf = len(at["datasets"][name]["folds"])
+        first = c.first(name)
+        out.table(show, f"{s.title(name)}: clean test accuracy and its drop after FGSM training "
+                  f"({nf} fold{'s' if nf > 1 else ''}; {len(s.dataset(name, first).part('test'))} "
+                  f"test clips in fold {first[0]}).")  # fmt: skip
+    record_best_cell(c, mean)
+    side = beside_paper(t1, c.paper, artefact="Table I", metric="accuracy", column="accuracy")
+    drop = beside_paper(t1, c.paper, artefact="Table I", metric="accuracy_drop", column="drop")
+    side = side.merge(drop, on=["representation", "arch"], suffixes=(" acc", " drop"))
+    names = {}
+    for col in side.columns:
+        for suffix, label in ((" acc", "accuracy %"), (" drop", "drop (points)")):
+            if col.endswith(suffix):
+                who = col.removesuffix(suffix)
+                ds = who.removeprefix("paper ")
+                who = f"paper {PAPER_DATASETS.get(ds, ds)}" if who.startswith("paper ") else who
+                names[col] = f"{who}: {label}"
+    out.table(
+        _titled(side).rename(columns=names),
+        "Our Table I beside the paper's (its data "
+        "sets are ESC-50 and UrbanSound8K: orders and orderings compare, not values).",
+    )
+    best = t1.loc[t1["accuracy"].idxmax()]
+    out.glue = {
+        "at_best_arch": TITLE[best["arch"]],
+        "at_best_rep": TITLE[best["representation"]],
+        "at_best_acc": f"{best['accuracy']:.1f}",
+        "at_drop_min": f"{t1['drop'].min():.1f}",
+        "at_drop_max": f"{t1['drop'].max():.1f}",
+        "at_drop_mean": f"{t1['drop'].mean():.1f}",
+    }
+    return out
+
+
+def _auc_formats() -> dict[str, Any]:
+    return {"AUC": "{:.3f}", "mean successful L2": "{:.3f}", "clips": "{:d}",
+            "success rate at the cap %": percent}  # fmt: skip
+
+
+def fooling(c: Chapter) -> Section:
+    """Table II: the attacks on the original and the FGSM-trained model of each attacked cell;
+    the mean fooling AUC, per attack, beside the paper's; the success-rate curves (figure)."""
+    out = Section()
+    at = c.at
+    res = []
+    for name in at["datasets"]:
+        fold = c.first(name)
+        for arch, rep in at["attack_cells"]:
+            o, a = c.fit(name, fold, arch, rep), c.fit(name, fold, arch, rep, "fgsm")
+            res.append(c.attacked(name, fold, arch, rep, [o, a]))
+    res = pd.concat(res, ignore_index=True)
+    c.results = res
+    auc = auc_table(res, at["cap"])
+    mean_auc = auc.groupby(["dataset", "representation", "arch", "kind"], sort=False)["auc"].mean()
+    t2 = (100 * mean_auc).unstack("kind")[["original", "fgsm"]]
+    t2.columns = ["AUC % original", "AUC % FGSM-trained"]
+    show = _titled(t2.reset_index())
+    show["data set"] = show["data set"].map(c.study.title)
+    out.table(show, f"Mean fooling AUC over the {len(at['attacks'])} attacks (cap "
+              f"{at['cap']:g}, {int(auc['n'].max())} clips per attack).",
+              formats={"AUC % original": "{:.1f}", "AUC % FGSM-trained": "{:.1f}"})  # fmt: skip
+    names = {"auc": "AUC", "rate_at_cap": "success rate at the cap %", "n": "clips",
+             "mean_l2": "mean successful L2"}  # fmt: skip
+    per = auc[["dataset", "representation", "arch", "attack", "kind", *names]].rename(columns=names)
+    per = _titled(per)
+    per["data set"] = per["data set"].map(c.study.title)
+    out.table(
+        per,
+        "Per attack: fooling AUC, success rate at the cap, clips attacked and the "
+        "mean L2 of the successful perturbations (paper scale).",
+        formats=_auc_formats(),
+        why="Here — also marks an attack that attacked no clip (all were misclassified "
+        "before it) or fooled none.",
+    )
+    ours2 = mean_auc.xs("fgsm", level="kind").reset_index()
+    ours2["auc %"] = 100 * ours2["auc"]
+    out.table(
+        _beside(
+            ours2,
+            c,
+            artefact="Table II",
+            metric="fooling_auc",
+            column="auc %",
+            label="mean AUC % (FGSM-trained)",
+        ),
+        "Beside the paper's Table II (the mean AUC of the adversarially trained models).",
+    )
+    lower = int((t2["AUC % FGSM-trained"] < t2["AUC % original"]).sum())
+    out.glue = {
+        "at_t2_lower": f"{lower} of {len(t2)}",
+        "at_t2_trained_mean": f"{t2['AUC % FGSM-trained'].mean():.1f}",
+        "at_t2_original_mean": f"{t2['AUC % original'].mean():.1f}",
+    }
+    fname = next(iter(at["datasets"]))
+    fcell = at.get("figure", {}).get("cell", at["attack_cells"][0])
+    sel = res[(res["dataset"] == fname) & (res["arch"] == fcell[0])
+              & (res["representation"] == fcell[1])]  # fmt: skip
+    fig = plot_success_curves(sel, at["cap"], title=f"{TITLE[fcell[0]]} on {TITLE[fcell[1]]}: "
+                              "success rate against budget")  # fmt: skip
+    out.figure(fig, f"Success rate against the L2 budget of each attack on "
+               f"{TITLE[fcell[0]]} / {TITLE[fcell[1]]}: original (solid) and FGSM-trained "
+               f"(dashed); the grey line is the cap {at['cap']:g}.")  # fmt: skip
+    return out
+
+
+def significance(c: Chapter) -> Section:
+    """Original against FGSM-trained, per attack and cell (:func:`significance_table`)."""
+    out = Section()
+    with np.errstate(divide="ignore", invalid="ignore"):  # ratios over zero sizes: NaN
+        sig = significance_table(c.results, c.at["cap"])
+    show = _titled(sig.drop(columns=["fold", "domain"], errors="ignore"))
+    show = show.rename(columns={"rate original": "success original %",
+                                "rate trained": "success trained %", "n": "clips",
+                                "reject": "reject (Holm, 5 %)"})  # fmt: skip
+    if "data set" in show:
+        show["data set"] = show["data set"].map(c.study.title)
+    p4 = "{:.4f}"
+    out.table(show, "Success within the cap on the original and on the FGSM-trained model, "
+              "over the clips attacked on both: exact McNemar test (Holm-adjusted), the "
+              "two-proportion Z-test and the paired sizes (one-sided Wilcoxon).",
+              formats={"success original %": percent, "success trained %": percent,
+                       "z": "{:.2f}", "p (Z, one-sided)": p4, "p (McNemar)": p4,
+                       "p Holm": p4, "p (Wilcoxon, larger l2)": p4,
+                       "median l2 ratio": "{:.3f}"},
+              why="Here — also marks a size test over fewer than five clips fooled on both "
+              "models, or a ratio over a zero perturbation.")  # fmt: skip
+    out.glue = {"at_sig_reject": f"{int(sig['reject'].sum())} of {len(sig)}"}
+    return out
+
+
+def eps_r_raises(eps_r: Sequence[float] | np.ndarray) -> tuple[float, float, float] | None:
+    """Whether training raises ``eps_r``: the one-sided Wilcoxon signed-rank test of
+    ``log eps_r > 0``; ``(statistic, p value, median log eps_r)``, None with fewer than two
+    values or all equal to 1."""
+    logs = np.log(np.asarray(eps_r, dtype=float))
+    if len(logs) >= 2 and np.any(logs != 0):
+        w = wilcoxon(logs, alternative="greater")
+        return float(w.statistic), float(w.pvalue), float(np.median(logs))
+    return None
+
+
+def record_eps_r(study: Any, eps: pd.DataFrame) -> None:
+    """The scorecard: every finite positive ``eps_r`` of ``eps`` (:func:`eps_r_table`) and
+    whether training raises it (:func:`eps_r_raises` over the (cell, attack) pairs)."""
+    vals = eps["eps_r"].astype(float)
+    finite = eps[np.isfinite(vals) & (vals > 0)]
+    for _, r in finite.iterrows():
+        study.records.record("at_eps_r", float(r["eps_r"]), dataset=study.loader(r["dataset"]),
+                             label=f"{TITLE[r['arch']]} / {TITLE[r['representation']]}, "
+                                   f"{r['attack']}")  # fmt: skip
+    test = eps_r_raises(finite["eps_r"].to_numpy(dtype=float))
+    if test is not None:
+        stat, p, median = test
+        study.records.record_test(
+            "at_raises_eps_r", stat, p, holds=bool(median > 0),
+            method="Wilcoxon signed-rank, one-sided",
+            dataset=",".join(sorted({study.loader(d) for d in eps["dataset"]})),
+            label=f"{len(finite)} (cell, attack) pairs, median eps_r {np.exp(median):.2f}",
+        )  # fmt: skip
+
+
+_EPS_FORMATS = {"ε_o (L2)": "{:.3f}", "ε_a (L2)": "{:.3f}", "ε_r": "{:.3f}"}
+_EPS_NAMES = {"eps_o": "ε_o (L2)", "eps_a": "ε_a (L2)", "eps_r": "ε_r",
+              "both_auc": "both AUC > 0.9"}  # fmt: skip
+_EPS_NOTE = "Here — also marks an attack that fooled no clip on one of the models."
+
+
+def eps_ratio(c: Chapter) -> Section:
+    """Table III: ``eps_r`` per cell (mean, min, max over attacks) and per attack, beside the
+    paper's; the scorecard's ``eps_r`` records and test."""
+    out = Section()
+    s = c.study
+    eps = eps_r_table(c.results)
+    t3 = eps.groupby(["dataset", "representation", "arch"], sort=False)["eps_r"].agg(
+        ["mean", "min", "max"])  # fmt: skip
+    t3 = _titled(t3.rename(columns={"mean": "mean ε_r", "min": "min ε_r", "max": "max ε_r"})
+                 .reset_index())  # fmt: skip
+    t3["data set"] = t3["data set"].map(s.title)
+    out.table(t3, "ε_r (Eq. 15) per cell over the attacks.",
+              formats=dict.fromkeys(["mean ε_r", "min ε_r", "max ε_r"], "{:.3f}"),
+              why=_EPS_NOTE)  # fmt: skip
+    per = _titled(eps[["dataset", "representation", "arch", "attack", "eps_o", "eps_a", "eps_r",
+                       "both_auc"]].rename(columns=_EPS_NAMES))  # fmt: skip
+    per["data set"] = per["data set"].map(s.title)
+    out.table(per, "ε_r per attack: the mean successful L2 on the original (ε_o) and on the "
+              "FGSM-trained model (ε_a), paper scale, and whether both reached AUC > 0.9.",
+              formats=_EPS_FORMATS, why=_EPS_NOTE)  # fmt: skip
+    ours3 = eps.groupby(["representation", "arch"], sort=False)["eps_r"].mean().reset_index()
+    out.table(
+        _beside(ours3, c, artefact="Table III", metric="eps_r", column="eps_r", label="ε_r"),
+        "Beside the paper's Table III (ε_r; ours: mean over attacks).",
+    )
+    record_eps_r(s, eps)
+    out.glue = {
+        "at_epsr_min": f"{eps['eps_r'].min():.2f}",
+        "at_epsr_max": f"{eps['eps_r'].max():.2f}",
+        "at_epsr_above1": f"{int((eps['eps_r'] > 1).sum())} of {len(eps)}",
+    }
+    return out
+
+
+def attacked_clip(c: Chapter) -> Section:
+    """Fig. 1: one held-out clip under each attack (the original model of the figure cell)."""
+    out = Section()
+    at = c.at
+    fname = next(iter(at["datasets"]))
+    fcfg = at.get("figure", {"cell": at["attack_cells"][0]})
+    f = c.fit(fname, c.first(fname), *fcfg["cell"])
+    fig = plot_attacked_clip(c.study.cache, f, at["attacks"], int(fcfg.get("clip", 0)),
+                             seed=c.study.seed)  # fmt: skip
+    out.figure(
+        fig,
+        f"Test clip {int(fcfg.get('clip', 0))} ({TITLE[f.arch]} on "
+        f"{TITLE[f.representation]}, original model): the image under each attack (top, "
+        "with the prediction) and the perturbation (bottom, with its L2 in paper scale).",
+    )
+    return out
+
+
+def waveform(c: Chapter) -> Section:
+    """Beyond the paper: the attacks of ``at.waveform`` on the waveform through the front-end;
+    AUC beside the image domain, ``eps_r``, the curves, and one clip to listen to."""
+    out = Section()
+    at, s = c.at, c.study
+    wave = at.get("waveform")
+    if not wave:
+        out.glue = {"at_wave_epsr": "n/a"}
+        return out
+    wattacks = {k: merge_attack(at["attacks"][k], v) for k, v in wave["attacks"].items()}
+    wres = []
+    for name in at["datasets"]:
+        fold = c.first(name)
+        for arch, rep in wave["cells"]:
+            o, a = c.fit(name, fold, arch, rep), c.fit(name, fold, arch, rep, "fgsm")
+            wres.append(c.attacked(name, fold, arch, rep, [o, a], "waveform", wattacks))
+    wres = pd.concat(wres, ignore_index=True)
+    res = c.results
+    both = pd.concat([auc_table(res[res["attack"].isin(list(wattacks))], at["cap"]),
+                      auc_table(wres, wave["cap"])])  # fmt: skip
+    both = both[both["arch"].isin([x[0] for x in wave["cells"]])
+                & both["representation"].isin([x[1] for x in wave["cells"]])]  # fmt: skip
+    both = _titled(both[["representation", "arch", "attack", "domain", "kind", "auc", "n"]])
+    both["domain"] = both["domain"].map({"representation": "image"}).fillna(both["domain"])
+    out.table(both.rename(columns={"auc": "AUC", "n": "clips"}),
+              f"Fooling AUC of the same attacks on the image (cap {at['cap']:g}) and on the "
+              f"waveform (cap {wave['cap']:g}, [0, 1] audio scale).",
+              formats={"AUC": "{:.3f}", "clips": "{:d}"},
+              why="Here — also marks an attack that attacked no clip (all were misclassified "
+              "before it).")  # fmt: skip
+    weps = eps_r_table(wres)
+    wshow = _titled(weps[["representation", "arch", "attack", "eps_o", "eps_a", "eps_r",
+                          "both_auc"]].rename(columns=_EPS_NAMES))  # fmt: skip
+    out.table(wshow, "ε_r in the waveform domain (L2 on the [0, 1] audio scale).",
+              formats=_EPS_FORMATS, why=_EPS_NOTE)  # fmt: skip
+    out.glue = {"at_wave_epsr": f"{weps['eps_r'].mean():.2f}"}
+    cell = wave["cells"][0]
+    sel = wres[(wres["arch"] == cell[0]) & (wres["representation"] == cell[1])]
+    fig = plot_success_curves(sel, wave["cap"], title=f"{TITLE[cell[0]]} on {TITLE[cell[1]]}: "
+                              "waveform-domain attacks")  # fmt: skip
+    out.figure(
+        fig,
+        f"Success rate against the L2 budget on the waveform ({TITLE[cell[0]]} / "
+        f"{TITLE[cell[1]]}): original (solid) and FGSM-trained (dashed).",
+    )
+    # listen: one clip, clean and attacked through the front-end, on the original model
+    from advlib import metrics, plots
+
+    name0 = next(iter(at["datasets"]))
+    f0, clip = c.fit(name0, c.first(name0), *cell), int(at.get("figure", {}).get("clip", 0))
+    sr = s.dataset(name0, c.first(name0)).sample_rate
+    lic = s.licence(name0)
+    out.players.append(plots.audio_player(
+        f0.data.waves[clip].numpy(), sr, credit=lic,
+        title=f"clean: {f0.data.classes[int(f0.data.test.y[clip])]}"))  # fmt: skip
+    for k, cfg in wattacks.items():
+        xw, xa, pred = attack_one(s.cache, f0, cfg, clip, domain="waveform", seed=s.seed)
+        snr = float(metrics.snr_db(xw[0].numpy(), (xa - xw)[0].numpy()))
+        out.players.append(plots.audio_player(
+            xa[0].numpy(), sr, credit=lic,
+            title=f"{ATTACK_TITLES[k]} on the waveform: predicted {f0.data.classes[pred]}, "
+                  f"SNR {snr:.1f} dB"))  # fmt: skip
+    return out
+
+
+def pgd_against_fgsm(c: Chapter) -> Section:
+    """Beyond the paper: FGSM and PGD training of the ``at.pgd`` cell at the same budget; the
+    robust validation curves (catastrophic overfitting), clean and PGD robust test accuracy
+    and the attacks' mean AUC of the original and both trained models."""
+    out = Section()
+    at, s = c.at, c.study
+    pg = at.get("pgd")
+    if not pg:
+        return out
+    name = next(iter(at["datasets"]))
+    fold, (arch, rep) = c.first(name), pg["cell"]
+    pair = {k: c.fit(name, fold, arch, rep, v, tag=f"{k}-beyond")
+            for k, v in training_pair(at).items()}  # fmt: skip
+    models = {"original": c.fit(name, fold, arch, rep), **pair}
+    fig = plot_robust_curves(
+        {f"{k.upper()} training": f for k, f in pair.items()},
+        title=f"{TITLE[arch]} on {TITLE[rep]}, eps {pg['eps']:g}",
+    )
+    out.figure(
+        fig,
+        "Validation accuracy after every epoch of FGSM and of PGD training: clean, "
+        "under FGSM and under PGD (the dotted line: the epoch kept).",
+    )
+    rows = []
+    for k, f in models.items():
+        r = c.attacked(name, fold, arch, rep, [f]).assign(kind=k)
+        rows.append({"model": k, "clean acc": f.test_acc,
+                     "PGD robust acc": robust_accuracy(s.cache, f, pg["eps"],
+                                                       steps=pg.get("robust_steps", 20),
+                                                       seed=s.seed, progress=s.progress),
+                     "mean AUC (six attacks)": auc_table(r, at["cap"])["auc"].mean()})  # fmt: skip
+    beyond = pd.DataFrame(rows).set_index("model")
+    show = beyond.reset_index().rename(columns={
+        "clean acc": "clean accuracy %", "PGD robust acc": "PGD robust accuracy %",
+        "mean AUC (six attacks)": f"mean AUC ({len(at['attacks'])} attacks)"})  # fmt: skip
+    show["model"] = show["model"].map({"original": "original", "fgsm": "FGSM-trained",
+                                       "pgd": "PGD-trained"})  # fmt: skip
+    out.table(show, f"{TITLE[arch]} on {TITLE[rep]}: clean test accuracy, accuracy under "
+              f"L-inf PGD at eps {pg['eps']:g} ({pg.get('robust_steps', 20)} steps) and the "
+              "attacks' mean fooling AUC.",
+              formats={"clean accuracy %": percent, "PGD robust accuracy %": percent,
+                       f"mean AUC ({len(at['attacks'])} attacks)": "{:.3f}"})  # fmt: skip
+    h = pd.DataFrame(pair["fgsm"].history)
+    co = bool(h["valid_pgd_acc"].max() - h["valid_pgd_acc"].iloc[-1] > 0.2)
+    out.glue = {
+        "at_co": "collapsed" if co else "did not collapse",
+        "at_pgd_robust": f"{beyond.loc['pgd', 'PGD robust acc']:.2f}",
+        "at_fgsm_robust": f"{beyond.loc['fgsm', 'PGD robust acc']:.2f}",
+    }
+    return out
