@@ -17,6 +17,14 @@ rows GAN-F4/5, GAN-T1, GAN-T2, GAN-F6, GAN-F8/9). One generator per target class
   clips judged by other victims, and after simulated playback
   (:func:`advlib.attacks.eot.random_playback`).
 
+The page (``notebooks/gan.md``) is a view of :class:`GanChapter`: one instance per executed page
+holds the study (:class:`advlib.study.Study`), the profile's ``gan`` section and the generators
+fitted so far; each of its section methods (:meth:`~GanChapter.figs_4_5`,
+:meth:`~GanChapter.table_1`, :meth:`~GanChapter.table_2`, :meth:`~GanChapter.fig_6`,
+:meth:`~GanChapter.figs_8_9`, :meth:`~GanChapter.listen`, :meth:`~GanChapter.beyond`, called in
+that order) records its scorecard numbers on ``study.records`` and returns a :class:`Section`:
+what to display and what to glue.
+
 Success is the study's targeted success (spec section 2): the prediction equals the target; clips
 of the target class are never attacked. SNR is :func:`advlib.metrics.snr_db` (paper Eq. 15).
 """
