@@ -17,6 +17,14 @@ rows GAN-F4/5, GAN-T1, GAN-T2, GAN-F6, GAN-F8/9). One generator per target class
   clips judged by other victims, and after simulated playback
   (:func:`advlib.attacks.eot.random_playback`).
 
+The page (``notebooks/gan.md``) is a view of :class:`GanChapter`: one instance per executed page
+holds the study (:class:`advlib.study.Study`), the profile's ``gan`` section and the generators
+fitted so far; each of its section methods (:meth:`~GanChapter.figs_4_5`,
+:meth:`~GanChapter.table_1`, :meth:`~GanChapter.table_2`, :meth:`~GanChapter.fig_6`,
+:meth:`~GanChapter.figs_8_9`, :meth:`~GanChapter.listen`, :meth:`~GanChapter.beyond`, called in
+that order) records its scorecard numbers on ``study.records`` and returns a :class:`Section`:
+what to display and what to glue.
+
 Success is the study's targeted success (spec section 2): the prediction equals the target; clips
 of the target class are never attacked. SNR is :func:`advlib.metrics.snr_db` (paper Eq. 15).
 """
@@ -25,12 +33,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
+from scipy import stats
 from torch import nn
 
 from advlib.attacks.eot import random_playback
@@ -38,12 +48,19 @@ from advlib.attacks.gan import gan_attack
 from advlib.attacks.registry import make_attack
 from advlib.cache import Cache
 from advlib.metrics import pesq_score, snr_db, stoi_score
-from advlib.run.runner import run_attack
+from advlib.run.runner import eval_clips, run_attack
+from advlib.stats import wilson_interval
+from advlib.study.paper_numbers import load_paper_numbers
 from advlib.study.profile import check_keys, fail, positive_int
+from advlib.tables import UNDEFINED, decibels, number, percent
 from advlib.train.classifier import predict_logits
-from advlib.train.generator import FittedGenerator
+from advlib.train.generator import FittedGenerator, GanConfig, fit_generator
 
 __all__ = [
+    "ABLATION",
+    "ROLE",
+    "GanChapter",
+    "Section",
     "compare_table",
     "error_rates",
     "gan_examples",
@@ -52,6 +69,7 @@ __all__ = [
     "plot_error_boxes",
     "plot_success_matrix",
     "quality_table",
+    "speed_test",
     "success_matrix",
     "transfer_table",
 ]
@@ -333,6 +351,669 @@ def plot_ablation(
     return fig
 
 
+# ---------------------------------------------------------------------------- the page
+
+# The victims' roles in the paper (the scorecard's claims name them)
+ROLE = {"wrn28_10": "speech", "samplecnn": "music"}
+
+# Figs. 8-9: the loss settings of the ablation (gamma weighs the hinge loss, beta the L2 loss)
+ABLATION = {"hinge only": {"gamma": 0.0}, "L2 only": {"beta": 0.0}, "hinge and L2": {}}
+
+
+@dataclass
+class Section:
+    """What one section of the page shows: ``shows``, the display objects in order (Markdown,
+    figures each followed by its numbered caption, numbered tables, audio players); ``glue``, the
+    values (strings) the page's prose and ``book/gan.md`` glue."""
+
+    shows: list[Any] = field(default_factory=list)
+    glue: dict[str, str] = field(default_factory=dict)
+
+
+def _md(text: str) -> Any:
+    from IPython.display import Markdown
+
+    return Markdown(text)
+
+
+def _shown(fig: plt.Figure) -> plt.Figure:
+    """A figure handed to the page for display, closed so that it is shown once."""
+    plt.close(fig)
+    return fig
+
+
+def _pct(successes: Any, n: Any) -> str:
+    """A rate with its 95 % Wilson interval, in percent."""
+    k, m = int(round(float(successes))), int(n)
+    if m < 1:
+        return UNDEFINED
+    lo, hi = wilson_interval(k, m)
+    return percent(k / m, lo, hi)
+
+
+def _secs(v: Any) -> str:
+    return UNDEFINED if not np.isfinite(float(v)) else f"{float(v):.3g}"
+
+
+def speed_test(gan_seconds: Any, other_seconds: Any) -> dict[str, Any]:
+    """The speed claim on per-example seconds: a one-sided Mann-Whitney U test (the
+    generator's times are lower), and whether the generator's median is the lower."""
+    a, b = np.asarray(gan_seconds, dtype=float), np.asarray(other_seconds, dtype=float)
+    u = stats.mannwhitneyu(a, b, alternative="less")
+    return {
+        "U": float(u.statistic),
+        "p": float(u.pvalue),
+        "holds": bool(np.median(a) < np.median(b)),
+        "gan_median": float(np.median(a)),
+        "other_median": float(np.median(b)),
+    }
+
+
+class GanChapter:
+    """The "Generative attacks" page of one study: the profile's ``gan`` section, the
+    generators it trains (cached, and kept here so each is fitted once per page), the examples
+    each victim's generators make (Figs. 4-5), on which the later sections build; one method per
+    section, called in the page's order."""
+
+    def __init__(self, study: Any, gan: Mapping[str, Any]) -> None:
+        self.study = study
+        self.gan = gan
+        self.paper = load_paper_numbers("GAN")
+        self._gens: dict[tuple[int, int | None, str], FittedGenerator] = {}
+        self.tables: dict[int, pd.DataFrame] = {}
+        self.advs: dict[int, dict[int, torch.Tensor]] = {}
+
+    # ------------------------------------------------------------------ the section's victims
+
+    def spec(self, i: int) -> Mapping[str, Any]:
+        return self.gan["victims"][i]
+
+    def data(self, i: int) -> Any:
+        return self.study.dataset(self.spec(i)["dataset"])
+
+    def fit(self, i: int) -> Any:
+        spec = self.spec(i)
+        return self.study.victim(spec["dataset"], spec["victim"])
+
+    def targets(self, i: int) -> list[int]:
+        t = self.spec(i).get("targets", "all")
+        return list(range(self.data(i).n_classes)) if t == "all" else [int(k) for k in t]
+
+    def recipe(self, i: int, config: Mapping[str, Any] | None = None) -> GanConfig:
+        """The generator recipe of victim ``i``: the section's, the victim's, then ``config``."""
+        spec = self.spec(i)
+        merged = {**self.gan["config"], **(spec.get("config") or {}), **(config or {})}
+        return GanConfig.from_dict(merged)
+
+    def generators(
+        self, i: int, config: Mapping[str, Any] | None = None, targets: Sequence[int] | None = None
+    ) -> dict[int, FittedGenerator]:
+        """The cached generators of victim ``i`` by target class: one per target (Algorithm 1)
+        or, with a conditional recipe, one generator shared by every target."""
+        spec = self.spec(i)
+        cfg = self.recipe(i, config)
+        out = {}
+        for t in targets if targets is not None else self.targets(i):
+            own = None if cfg.conditional else t
+            key = (i, own, repr(cfg))
+            if key not in self._gens:
+                self._gens[key] = fit_generator(
+                    self.study.cache,
+                    self.study.victim(spec["dataset"], spec["victim"]),
+                    self.study.dataset(spec["dataset"]),
+                    own,
+                    cfg,
+                    progress=self.study.progress,
+                )
+            out[t] = self._gens[key]
+        return out
+
+    def held_out(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return eval_clips(self.data(i), self.gan.get("n_eval"), seed=self.study.seed)
+
+    def role(self, i: int) -> str:
+        v = self.spec(i)["victim"]
+        return ROLE.get(v, v)
+
+    def label(self, i: int) -> str:
+        spec = self.spec(i)
+        return spec.get("label", spec["victim"])
+
+    def paper_rows(self, artefact: str, i: int) -> pd.DataFrame:
+        """The paper's rows of ``artefact`` for the victim architecture of victim ``i``."""
+        p = self.paper
+        return p[(p["artefact"] == artefact) & (p["victim"] == self.spec(i)["victim"])]
+
+    @staticmethod
+    def trained(gens: Mapping[int, FittedGenerator]) -> str:
+        """Each distinct generator of a {target: generator} mapping as "N epochs in S s"."""
+        distinct = {id(g): g for g in gens.values()}.values()
+        return "; ".join(f"{g.epochs} epochs in {g.seconds:.0f} s" for g in distinct)
+
+    # ------------------------------------------------------------------ Figs. 4-5
+
+    def figs_4_5(self) -> Section:
+        """Per victim: every held-out clip through each target's generator; the success matrix
+        (source x target), the records ``gan_success_<role>`` and ``gan_snr_<role>``, and the
+        paper's Sec. V-B numbers for the same architecture beside ours."""
+        study, out = self.study, Section()
+        for i, spec in enumerate(self.gan["victims"]):
+            data = self.data(i)
+            x, y = self.held_out(i)
+            gens = self.generators(i)
+            fit = study.victim(spec["dataset"], spec["victim"])
+            self.tables[i], self.advs[i] = gan_examples(gens, fit.model, x, y)
+            table = self.tables[i]
+            m = success_matrix(table, data.classes).loc[:, [data.classes[t] for t in gens]]
+            rate = table["success"].mean()
+            kind = (
+                "one conditional generator"
+                if self.recipe(i).conditional
+                else "one generator per target"
+            )
+            snr = table["snr_db"].median()
+            out.shows.append(
+                _md(
+                    f"### {self.label(i)} on {study.title(spec['dataset'])}\n\nMean targeted "
+                    f"success {100 * rate:.1f} % over {len(table)} (clip, target) pairs of "
+                    f"{len(x)} held-out clips, median SNR {snr:.1f} dB; {kind} "
+                    f"({self.trained(gens)})."
+                )
+            )
+            out.shows.append(
+                _shown(plot_success_matrix(m, title=f"{self.label(i)}: targeted success %"))
+            )
+            out.shows.append(
+                study.caption(
+                    f"{self.label(i)}: targeted success (%) per source class (row, the clip's true "
+                    "class) and target (column); the diagonal is never attacked."
+                )
+            )
+            out.glue[f"gan_success_{i}"] = f"{100 * rate:.1f}"
+            out.glue[f"gan_snr_{i}"] = f"{snr:.1f}"
+            study.records.record_proportion(
+                f"gan_success_{self.role(i)}",
+                int(table["success"].sum()),
+                len(table),
+                scale=100,
+                dataset=spec["dataset"],
+                label=self.label(i),
+            )
+            study.records.record_mean(
+                f"gan_snr_{self.role(i)}",
+                table["snr_db"],
+                dataset=spec["dataset"],
+                label=self.label(i),
+            )
+            pub = self.paper_rows("Text Sec. V-B", i)
+            pub = pub[pub["metric"] == "success_rate"]
+            if len(pub):
+                side = pub.assign(ours=[100 * _paper_cell(m, r) for _, r in pub.iterrows()])
+                side = side[["table_row", "target", "value", "ours", "note"]].rename(
+                    columns={
+                        "table_row": "the paper's text",
+                        "value": "paper (%)",
+                        "ours": "ours (%)",
+                    }
+                )
+                out.shows.append(
+                    study.table(
+                        side,
+                        f"{self.label(i)}: the paper's success rates quoted in its text for this "
+                        "architecture (Sec. V-B), beside ours computed the same way.",
+                        formats={"paper (%)": "{:.2f}", "ours (%)": lambda v: number(v, 2)},
+                    )
+                )
+        return out
+
+    # ------------------------------------------------------------------ Table 1
+
+    def table_1(self) -> Section:
+        """The GAN against the baselines on the same clips, targets and victim (timed in this
+        run); the records ``gan_<baseline>_success`` and ``gan_faster_than_<baseline>`` (one-sided
+        Mann-Whitney U on per-example seconds); the paper's Table 1 beside ours."""
+        study, out = self.study, Section()
+        cmp = self.gan["compare"]
+        i = int(cmp["victim"])
+        spec = self.spec(i)
+        x, y = self.held_out(i)
+        n = int(cmp.get("n", len(x)))
+        t1, secs = compare_table(
+            study.cache,
+            self.generators(i),
+            study.victim(spec["dataset"], spec["victim"]),
+            x[:n],
+            y[:n],
+            cmp["baselines"],
+            seed=study.seed,
+            progress=study.progress,
+            return_seconds=True,
+        )
+        ours = pd.DataFrame(
+            {
+                "method": t1["method"],
+                "targeted success % [95 % CI]": [
+                    _pct(s * e, e) for s, e in zip(t1["success"], t1["examples"], strict=True)
+                ],
+                "mean SNR (dB)": t1["snr_db"],
+                "seconds per example": t1["seconds"],
+                "examples": t1["examples"].astype(int),
+            }
+        )
+        out.shows.append(
+            study.table(
+                ours,
+                f"Ours ({self.label(i)}, this run): the GAN against the baselines on the same "
+                f"{n} clips and targets; seconds are wall-clock on this machine's CPU.",
+                formats={"mean SNR (dB)": decibels, "seconds per example": _secs},
+            )
+        )
+        p = self.paper
+        pub = p[p["artefact"] == "Table 1"].pivot_table(
+            index=["dataset", "method"], columns="metric", values="value"
+        )
+        pub = pub.rename(
+            columns={
+                "seconds": "seconds per example",
+                "snr_db": "SNR (dB)",
+                "success_rate": "success (%)",
+            }
+        )
+        out.shows.append(
+            study.table(
+                pub,
+                "The paper's Table 1 (success rate, SNR, seconds per example on a GPU).",
+                index=True,
+                formats={
+                    "SNR (dB)": decibels,
+                    "success (%)": "{:.2f}",
+                    "seconds per example": _secs,
+                },
+            )
+        )
+        cols = ["success", "snr_db", "seconds"]
+        mine = t1.assign(success=100 * t1["success"]).set_index("method")[cols]
+        rows = self.paper_rows("Table 1", i)
+        if len(rows):
+            side = rows.pivot_table(index="method", columns="metric", values="value")
+            side = side.rename(columns={"success_rate": "success"})[cols]
+            both = pd.concat({"ours": mine, "paper": side}, axis=1)
+            both.columns = [f"{who}, {_T1_UNITS[c]}" for who, c in both.columns]
+            out.shows.append(
+                study.table(
+                    both.reset_index(),
+                    f"Ours ({self.label(i)}, this run) beside the paper's column "
+                    "for the same architecture.",
+                    formats={c: _secs for c in both.columns if "seconds" in c},
+                )
+            )
+        g = t1.set_index("method")
+        out.glue["gan_t1_success"] = f"{100 * g.loc['gan', 'success']:.1f}"
+        out.glue["gan_t1_snr"] = f"{g.loc['gan', 'snr_db']:.1f}"
+        out.glue["gan_t1_ms"] = f"{1000 * g.loc['gan', 'seconds']:.1f}"
+        speed = []
+        for k in g.index.drop("gan"):
+            study.records.record_proportion(
+                f"gan_{k}_success",
+                int(round(g.loc[k, "success"] * g.loc[k, "examples"])),
+                int(g.loc[k, "examples"]),
+                scale=100,
+                dataset=spec["dataset"],
+                label=k,
+            )
+            t = speed_test(secs["gan"], secs[k])
+            study.records.record_test(
+                f"gan_faster_than_{k}",
+                t["U"],
+                t["p"],
+                holds=t["holds"],
+                method="Mann-Whitney U, one-sided",
+                dataset=spec["dataset"],
+                label=f"GAN vs {k}",
+            )
+            speed.append(
+                {
+                    "against": k,
+                    "GAN median (s)": t["gan_median"],
+                    "baseline median (s)": t["other_median"],
+                    "U": t["U"],
+                    "p (one-sided)": t["p"],
+                }
+            )
+        if speed:
+            out.shows.append(
+                study.table(
+                    pd.DataFrame(speed),
+                    "Is the generator faster? Per-example seconds, one-sided "
+                    "Mann-Whitney U (the generator's times are lower).",
+                    formats={
+                        "GAN median (s)": _secs,
+                        "baseline median (s)": _secs,
+                        "U": "{:.1f}",
+                        "p (one-sided)": "{:.3g}",
+                    },
+                )
+            )
+        for k in ("genetic", "pso"):
+            if k in g.index:
+                out.glue[f"gan_speedup_{k}"] = (
+                    f"{g.loc[k, 'seconds'] / g.loc['gan', 'seconds']:.0f}"
+                )
+        return out
+
+    # ------------------------------------------------------------------ Table 2
+
+    def table_2(self) -> Section:
+        """Per victim, SNR, PESQ and STOI per target class (the record ``gan_pesq_<role>``);
+        the paper's Table 2."""
+        study, out = self.study, Section()
+        for i, spec in enumerate(self.gan["victims"]):
+            data = self.data(i)
+            x, _ = self.held_out(i)
+            q = quality_table(
+                self.tables[i],
+                self.advs[i],
+                x,
+                data.classes,
+                data.sample_rate,
+                max_clips=(self.gan.get("quality") or {}).get("max_clips"),
+            )
+            per_target = q[q["target"] != "average"]
+            if "pesq" in q and per_target["pesq"].notna().any():
+                study.records.record_mean(
+                    f"gan_pesq_{self.role(i)}",
+                    per_target["pesq"],
+                    dataset=spec["dataset"],
+                    label=self.label(i),
+                )
+            show = pd.DataFrame(
+                {
+                    "target": q["target"],
+                    "clips": q["clips"].astype(int),
+                    "targeted success %": [
+                        _pct(s * c, c) if t != "average" else percent(s)
+                        for t, s, c in zip(q["target"], q["success"], q["clips"], strict=True)
+                    ],
+                    "mean SNR (dB)": q["snr_db"],
+                }
+            )
+            for col, name in (("pesq", "PESQ (MOS-LQO)"), ("stoi", "STOI")):
+                if col in q:
+                    show[name] = q[col]
+            out.shows.append(
+                study.table(
+                    show,
+                    f"{self.label(i)}: quality of the adversarial clips per target class (PESQ "
+                    "and STOI over the first clips of each target; the last row averages the "
+                    "targets).",
+                    formats={
+                        "mean SNR (dB)": decibels,
+                        "PESQ (MOS-LQO)": lambda v: number(v, 2),
+                        "STOI": lambda v: number(v, 3),
+                    },
+                )
+            )
+            avg = q[q["target"] == "average"].iloc[0]
+            out.glue[f"gan_q_snr_{i}"] = decibels(avg["snr_db"])
+            out.glue[f"gan_q_stoi_{i}"] = number(avg["stoi"], 2)
+        p = self.paper
+        pub2 = p[p["artefact"] == "Table 2"].pivot_table(
+            index=["victim", "metric"], columns="target", values="value"
+        )
+        pub2 = pub2.rename(index={"snr_db": "SNR (dB)", "pesq": "PESQ"}, level="metric")
+        out.shows.append(
+            study.table(
+                pub2,
+                "The paper's Table 2: SNR and PESQ per target class and victim.",
+                index=True,
+                formats={c: (lambda v: number(v, 2)) for c in pub2.columns},
+            )
+        )
+        return out
+
+    # ------------------------------------------------------------------ Fig. 6
+
+    def fig_6(self) -> Section:
+        """The error rate (1 - targeted success) of every (source, target) pair, per victim."""
+        study, out = self.study, Section()
+        err = error_rates({self.label(i): t for i, t in self.tables.items()})
+        out.shows.append(
+            _shown(plot_error_boxes(err, title="attack error rate per (source, target) pair"))
+        )
+        out.shows.append(
+            study.caption(
+                "Attack error rate (%) of every (source, target) pair, one box per victim."
+            )
+        )
+        summary = (
+            100 * err.groupby("victim", sort=False)["error_rate"].agg(["mean", "std", "min", "max"])
+        ).reset_index()
+        summary.columns = ["victim", "mean error_rate (%)", "std (%)", "min (%)", "max (%)"]
+        out.shows.append(
+            study.table(
+                summary,
+                "Ours: the attack error rate over the (source, target) pairs.",
+                formats={c: (lambda v: number(v, 2)) for c in summary.columns[1:]},
+            )
+        )
+        p = self.paper
+        pub6 = p[(p["artefact"] == "Text Sec. V-B") & p["metric"].str.startswith("error")]
+        pub6 = pub6[["victim", "metric", "value", "note"]].rename(columns={"value": "paper (%)"})
+        out.shows.append(
+            study.table(
+                pub6,
+                "The paper's error rates (Sec. V-B, Fig. 6; over 90 pairs).",
+                formats={"paper (%)": "{:.2f}"},
+            )
+        )
+        for i in range(len(summary)):
+            out.glue[f"gan_err_{i}"] = number(summary["mean error_rate (%)"].iloc[i], 1)
+        return out
+
+    # ------------------------------------------------------------------ Figs. 8-9
+
+    def figs_8_9(self) -> Section:
+        """One generator per loss setting (:data:`ABLATION`) and formulation for one (source,
+        target) pair: each one's perturbation of one clip and its training success."""
+        study, out = self.study, Section()
+        ab = self.gan["ablation"]
+        i, src, tgt = int(ab["victim"]), int(ab["source"]), int(ab["target"])
+        data = self.data(i)
+        x, y = self.held_out(i)
+        clip = int(torch.nonzero(y == src).flatten()[0])
+        rows = []
+        for variant in ab.get("variants", ["paper"]):
+            deltas, hist = {}, {}
+            for name, over in ABLATION.items():
+                g = self.generators(
+                    i, {**(ab.get("config") or {}), "variant": variant, **over}, targets=[tgt]
+                )[tgt]
+                xa = gan_attack(
+                    None,
+                    x[clip : clip + 1],
+                    torch.tensor([tgt]),
+                    net=g.generator,
+                    net_target=None if g.config.conditional else tgt,
+                    variant=variant,
+                )
+                deltas[name] = (xa - x[clip : clip + 1])[0].numpy()
+                hist[name] = g.history
+                h = pd.DataFrame(g.history)
+                d = deltas[name]
+                rows.append(
+                    {
+                        "formulation": variant,
+                        "setting": name,
+                        "max training success %": 100 * h["success"].max(),
+                        "last-epoch training success %": 100
+                        * h.loc[h["epoch"] == h["epoch"].max(), "success"].mean(),
+                        "share of |delta| < 1 % of its max": float(
+                            (np.abs(d) < 0.01 * np.abs(d).max()).mean()
+                        ),
+                        "SNR (dB)": float(snr_db(x[clip].numpy(), d)),
+                    }
+                )
+            pair = f"{data.classes[src]} -> {data.classes[tgt]}"
+            fig = plot_ablation(
+                x[clip].numpy(),
+                deltas,
+                hist,
+                data.sample_rate,
+                title=f"{self.label(i)}, {variant} formulation: {pair}",
+            )
+            out.shows.append(_shown(fig))
+            out.shows.append(
+                study.caption(
+                    f"{self.label(i)}, {variant} formulation, {pair}: the clean clip and each loss "
+                    "setting's perturbation (left); training success per iteration (right)."
+                )
+            )
+        table = pd.DataFrame(rows)
+        out.shows.append(
+            study.table(
+                table,
+                "Ours: each loss setting's training success and perturbation.",
+                formats={
+                    "max training success %": "{:.1f}",
+                    "last-epoch training success %": "{:.1f}",
+                    "share of |delta| < 1 % of its max": "{:.3f}",
+                    "SNR (dB)": decibels,
+                },
+            )
+        )
+        p = self.paper
+        pub9 = p[p["artefact"] == "Text Sec. V-D"][["target", "value", "note"]]
+        out.shows.append(
+            study.table(
+                pub9.rename(columns={"value": "paper's max training success (%)"}),
+                "The paper's Fig. 9 (maximum training success, Sec. V-D).",
+                formats={"paper's max training success (%)": "{:.2f}"},
+            )
+        )
+        best = table.loc[table["max training success %"].idxmax()]
+        out.glue["gan_ab_max"] = number(best["max training success %"], 1)
+        out.glue["gan_ab_setting"] = f"{best['setting']} ({best['formulation']} formulation)"
+        return out
+
+    # ------------------------------------------------------------------ listen
+
+    def listen(self) -> Section:
+        """For each (source, target) pair of the profile, the most successful example: the
+        clean clip, the adversarial clip and the perturbation alone, at their true levels."""
+        from advlib import plots
+
+        study, out = self.study, Section()
+        ls = self.gan["listen"]
+        i = int(ls["victim"])
+        spec = self.spec(i)
+        data = self.data(i)
+        x, _ = self.held_out(i)
+        lic = study.licence(spec["dataset"])
+        t = self.tables[i]
+        for src, tgt in ls["pairs"]:
+            rows = t[(t["source"] == src) & (t["target"] == tgt)]
+            if rows.empty:
+                continue
+            r = rows.sort_values("success", ascending=False).iloc[0]
+            c = int(r["clip"])
+            xa = self.advs[i][tgt][c]
+            said = data.classes[int(r["adv_pred"])]
+            out.shows.append(
+                _md(
+                    f"**{data.classes[src]} -> {data.classes[tgt]}**: the victim "
+                    f"hears *{said}*, SNR {r['snr_db']:.1f} dB"
+                )
+            )
+            out.shows.append(
+                plots.audio_player(x[c].numpy(), data.sample_rate, title="clean", credit=lic)
+            )
+            out.shows.append(
+                plots.audio_player(xa.numpy(), data.sample_rate, title="adversarial", credit=lic)
+            )
+            out.shows.append(
+                plots.audio_player((xa - x[c]).numpy(), data.sample_rate, title="perturbation")
+            )
+        return out
+
+    # ------------------------------------------------------------------ beyond the paper
+
+    def beyond(self) -> Section:
+        """The adversarial clips judged by the other victims of the same data set (transfer) and
+        after simulated playback."""
+        study, out = self.study, Section()
+        out.glue.update(gan_pb_before=UNDEFINED, gan_pb_after=UNDEFINED)
+        tr = self.gan.get("transfer")
+        if tr:
+            i = int(tr["victim"])
+            spec = self.spec(i)
+            others = {v: study.victim(spec["dataset"], v).model for v in tr["others"]}
+            t = transfer_table(self.advs[i], self.tables[i], others)
+            t = t.assign(
+                **{
+                    "targeted success %": [
+                        _pct(r * e, e)
+                        for r, e in zip(t["targeted success"], t["examples"], strict=True)
+                    ]
+                }
+            )
+            out.shows.append(
+                study.table(
+                    t[["victim", "targeted success %", "examples"]],
+                    f"Transfer: the adversarial clips made on {self.label(i)}, judged by other "
+                    "victims.",
+                )
+            )
+        pb = self.gan.get("playback")
+        if pb:
+            i = int(pb["victim"])
+            spec = self.spec(i)
+            p = playback_table(
+                self.advs[i],
+                self.tables[i],
+                study.victim(spec["dataset"], spec["victim"]).model,
+                draws=int(pb.get("draws", 4)),
+                seed=study.seed,
+            )
+            n = len(self.tables[i])
+            before = self.tables[i]["success"].mean()
+            show = pd.DataFrame(
+                {
+                    "draw": p["draw"],
+                    "targeted success % after playback": [
+                        _pct(r * n, n) for r in p["targeted success"]
+                    ],
+                }
+            )
+            out.shows.append(
+                study.table(
+                    show,
+                    f"{self.label(i)}: targeted success after simulated playback, per draw "
+                    f"(without playback {100 * before:.1f} % of the same {n} examples).",
+                )
+            )
+            out.glue["gan_pb_before"] = number(100 * before, 1)
+            out.glue["gan_pb_after"] = number(100 * p["targeted success"].mean(), 1)
+        return out
+
+
+_T1_UNITS = {"success": "success (%)", "snr_db": "SNR (dB)", "seconds": "seconds per example"}
+
+
+def _paper_cell(m: pd.DataFrame, r: pd.Series) -> float:
+    """Our counterpart, in the success matrix ``m`` (shares), of a success rate the paper quotes
+    in Sec. V-B: its maximum, a target's column mean or a source's row mean (NaN where it has
+    none: a single cell named by Speech Commands words, or a class not in ``m``)."""
+    note = str(r["note"])
+    if note.startswith("maximum"):
+        return m.max().max()
+    if pd.notna(r["target"]) and "one cell" in note:
+        return np.nan  # the paper's class names are Speech Commands words
+    if pd.notna(r["target"]):
+        return m[r["target"]].mean() if r["target"] in m.columns else np.nan
+    src = note.split("source class ")[1].split(":")[0]
+    return m.loc[src].mean() if src in m.index else np.nan
+
+
 # The profile's ``gan`` section: checked when the profile is loaded
 # (advlib.chapters.load_profile).
 _GAN = {
@@ -354,9 +1035,6 @@ def validate_section(gan: Any, datasets: dict[str, Any], source: str) -> None:
     of the profile and a victim trained on it, the target classes), the generator recipe
     (:class:`advlib.train.generator.GanConfig`, per victim overridable), the baselines of
     Table 1 (checked against each attack's parameters) and the indices the figures use."""
-    from advlib.attacks.registry import make_attack
-    from advlib.train.generator import GanConfig
-
     where = "gan"
     check_keys(source, where, gan, _GAN, {"victims", "config"})
     victims = gan["victims"]
