@@ -137,3 +137,30 @@ def test_paper_profile_dry_run_schedules_every_artefact_of_the_spec(tmp_path):
     for key, (page, _) in ARTEFACTS.items():
         assert page in jobs, f"{key}: page {page!r} not scheduled"
     assert len(ARTEFACTS) == 17  # the rows of the spec's table
+
+
+def test_every_job_command_is_valid_shell():
+    """Each job's shell command (as snakemake would run it) parses: a quoting or ordering
+    mistake in a rule fails here, not an hour into a build."""
+    snakemake = shutil.which("snakemake") or str(Path(sys.executable).parent / "snakemake")
+    res = subprocess.run(
+        [snakemake, "--snakefile", str(ROOT / "workflow" / "Snakefile"), "--cores", "1",
+         "--config", "profile=demo", "--dry-run", "--forceall", "--printshellcmds",
+         "--directory", str(ROOT)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stdout + res.stderr
+    commands = [
+        ln.split("Shell command:", 1)[1].strip()
+        for ln in (res.stdout + res.stderr).splitlines()
+        if "Shell command:" in ln
+    ]
+    assert any("--title" in c for c in commands), "the victims page's command was not found"
+    for c in set(commands):
+        chk = subprocess.run(["bash", "-n", "-c", c], capture_output=True, text=True)
+        assert chk.returncode == 0, f"{c[:200]}: {chk.stderr}"
+        if "nbtools execute" in c:
+            before_redirect = c.split(">")[0]
+            assert "--parameters" in before_redirect, c[:200]
+            if "--title" in c:
+                assert "--title" in before_redirect, f"--title after the redirect: {c[:300]}"
