@@ -171,7 +171,8 @@ def test_chapter_sections_record_and_glue(tmp_path, one_thread):
     assert keys == [
         "gan_success_cnn1d_rand", "gan_snr_cnn1d_rand", "gan_genetic_success",
         "gan_faster_than_genetic", "gan_pso_success", "gan_faster_than_pso",
-        "gan_pesq_cnn1d_rand",
+        "gan_seconds_gan", "gan_genetic_snr", "gan_seconds_genetic", "gan_pso_snr",
+        "gan_seconds_pso", "gan_pesq_cnn1d_rand",
     ]  # fmt: skip
     rec = study.records.as_list()[0]
     table = page.tables[0]

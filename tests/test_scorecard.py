@@ -53,6 +53,11 @@ def test_headlines_values_match_the_paper_numbers_files():
                         ("gan_pso_success", "pso")):  # fmt: skip
         v = t1[(t1["method"] == method) & (t1["metric"] == "success_rate")]["value"].item()
         assert h.loc[key, "paper_low"] == v
+    for method in ("gan", "genetic", "pso"):  # Table 1's SNR and time per example
+        rows = t1[t1["method"] == method].set_index("metric")["value"]
+        assert h.loc[f"gan_seconds_{method}", "paper_low"] == rows["seconds"]
+        if method != "gan":
+            assert h.loc[f"gan_{method}_snr", "paper_low"] == rows["snr_db"]
     at = load_paper_numbers("AT")
     best = at[(at["artefact"] == "Table I") & (at["victim"] == "resnet56")
               & (at["representation"] == "dwt_tonnetz") & (at["metric"] == "accuracy")]  # fmt: skip

@@ -126,6 +126,8 @@ def load_headlines(path: str | Path = HEADLINES_CSV) -> pd.DataFrame:
 def _fmt(v: float | None, unit: str) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "?"
+    if unit == "s":  # times span milliseconds to minutes
+        return f"{v:.3g}"
     digits = 3 if unit in ("share", "ratio", "PESQ") else 2 if unit in ("%", "points") else 1
     return f"{v:.{digits}f}"
 
