@@ -22,10 +22,12 @@ from scipy.stats import binom, norm
 __all__ = [
     "HolmResult",
     "McNemarResult",
+    "StratifiedMcNemarResult",
     "ZTestResult",
     "format_proportion",
     "holm",
     "mcnemar_exact",
+    "stratified_mcnemar",
     "two_proportion_z",
     "wilson_interval",
 ]
@@ -190,6 +192,37 @@ def mcnemar_exact(a_success: object, b_success: object) -> McNemarResult:
         return McNemarResult(b, c, 1.0)
     pval = min(1.0, 2.0 * float(binom.cdf(min(b, c), b + c, 0.5)))
     return McNemarResult(b, c, pval)
+
+
+class StratifiedMcNemarResult(NamedTuple):
+    b: int  # pooled discordant pairs where A succeeds and B fails
+    c: int  # pooled discordant pairs where B succeeds and A fails
+    p_value: float  # one-sided: B succeeds more often than A
+    strata: int
+
+
+def stratified_mcnemar(b: object, c: object) -> StratifiedMcNemarResult:
+    r"""One-sided exact McNemar test over clips pooled across strata (victims, scenarios).
+
+    ``b[s]``, ``c[s]``: the discordant pairs of stratum ``s`` (A only, B only), as
+    :func:`mcnemar_exact` counts them. Under :math:`H_0` (in every stratum, a discordant clip is
+    as likely to favour A as B) the pooled :math:`C = \sum_s c_s` is
+    :math:`\mathrm{Bin}(\sum_s (b_s + c_s), 1/2)`: the Mantel-Haenszel test for matched
+    pairs, which reduces to McNemar's on the pooled discordant pairs (Mantel & Haenszel 1959;
+    Agresti, *Categorical Data Analysis*, 3rd ed., Sec. 11.1). The p-value is
+    :math:`P[\mathrm{Bin}(n, 1/2) \ge C]`, against "B is no better than A"; it uses every
+    clip, where a sign test over strata uses one bit per stratum.
+    """
+    bb = np.asarray(b, dtype=np.int64).ravel()
+    cc = np.asarray(c, dtype=np.int64).ravel()
+    if bb.shape != cc.shape:
+        raise ValueError(f"b and c need one count per stratum: {bb.shape} vs {cc.shape}")
+    if (bb < 0).any() or (cc < 0).any():
+        raise ValueError("discordant counts must be non-negative")
+    B, C = int(bb.sum()), int(cc.sum())
+    if B + C == 0:
+        return StratifiedMcNemarResult(B, C, 1.0, len(bb))
+    return StratifiedMcNemarResult(B, C, float(binom.sf(C - 1, B + C, 0.5)), len(bb))
 
 
 def holm(pvalues: object, alpha: float = 0.05) -> HolmResult:

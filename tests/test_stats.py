@@ -193,3 +193,36 @@ def test_holm_closed_form():
 def test_holm_bad_input(bad):
     with pytest.raises(ValueError):
         holm(bad)
+
+
+def test_stratified_mcnemar_is_the_exact_binomial_on_pooled_discordant_pairs():
+    from scipy.stats import binomtest
+
+    from advlib.stats import stratified_mcnemar
+
+    r = stratified_mcnemar([2, 0, 1], [5, 3, 4])
+    assert (r.b, r.c, r.strata) == (3, 12, 3)
+    assert r.p_value == pytest.approx(binomtest(12, 15, 0.5, alternative="greater").pvalue)
+    # one stratum is McNemar's own one-sided exact test
+    one = stratified_mcnemar([4], [9])
+    assert one.p_value == pytest.approx(binomtest(9, 13, 0.5, alternative="greater").pvalue)
+    assert stratified_mcnemar([0, 0], [0, 0]).p_value == 1.0
+    with pytest.raises(ValueError, match="one count per stratum"):
+        stratified_mcnemar([1, 2], [1])
+    with pytest.raises(ValueError, match="non-negative"):
+        stratified_mcnemar([-1], [1])
+
+
+def test_pooling_clips_decides_where_a_sign_test_over_six_comparisons_cannot():
+    """Six comparisons, each with the penalty method ahead on a few clips: a sign test over
+    the comparisons cannot reach 0.05 (1/64 > 0.05 needs all six; here five of six), the
+    pooled McNemar over clips can."""
+    from scipy.stats import binomtest
+
+    from advlib.stats import stratified_mcnemar
+
+    b = [1, 0, 2, 1, 0, 3]
+    c = [6, 5, 7, 4, 6, 2]
+    sign = binomtest(5, 6, 0.5, alternative="greater").pvalue
+    assert sign > 0.05
+    assert stratified_mcnemar(b, c).p_value < 0.001

@@ -288,9 +288,12 @@ def test_sign_test_matches_scipy():
         assert us.sign_test(k, n) == pytest.approx(want)
 
 
-def test_significance_records_the_sign_test():
+def test_significance_records_mcnemar_over_every_clip():
     """The page's Table 5 section records whether the penalty method beats the iterative one:
-    a one-sided sign test over the comparisons whose rates differ."""
+    McNemar's exact test over the clips of every comparison (pooled discordant pairs), with the
+    paper's criterion and the sign test over comparisons in its label."""
+    from scipy.stats import binomtest
+
     from advlib.study.records import Records
 
     rng = np.random.default_rng(1)
@@ -306,8 +309,12 @@ def test_significance_records_the_sign_test():
     study = SimpleNamespace(records=Records(), loader=lambda d: f"loader-{d}")
     sig = us.significance(study, tables)
     assert len(sig.table) == 2 and "Of 2 comparisons" in sig.sentence
-    (rec,) = study.records.as_list()  # v2 does not differ: one comparison counts
-    assert rec["key"] == "uap_penalty_beats_iterative" and rec["value"] == 1.0
-    assert rec["p_value"] == pytest.approx(0.5) and rec["holds"] is True
-    assert rec["dataset"] == "loader-" and rec["label"].startswith("penalty higher in 1 of 1")
+    (rec,) = study.records.as_list()
+    pen_only = int((b & ~a).sum())  # v2 has no discordant clip; v1's are all penalty's
+    assert rec["key"] == "uap_penalty_beats_iterative" and rec["value"] == pen_only
+    assert rec["n"] == pen_only and rec["holds"] is True
+    want = binomtest(pen_only, pen_only, 0.5, alternative="greater").pvalue
+    assert rec["p_value"] == pytest.approx(want) and rec["p_value"] < 1e-4
+    assert rec["dataset"] == "loader-" and "McNemar over clips" in rec["method"]
+    assert "penalty higher in 1 of 1" in rec["label"] and "Z < -1.58" in rec["label"]
     assert len(sig.paper) > 0
