@@ -1,6 +1,7 @@
 """The "Generative attacks" chapter: the GAN paper's figures and tables from cached generators.
 
-Paper: Wang et al., "Towards speech adversarial examples with GAN" (SpeechAdvGan; study spec
+Paper: Wang et al., "Targeted Speech Adversarial Example Generation With Generative
+Adversarial Network", IEEE Access 8, 2020 (SpeechAdvGan; study spec
 rows GAN-F4/5, GAN-T1, GAN-T2, GAN-F6, GAN-F8/9). One generator per target class
 (:func:`advlib.train.generator.fit_generator`) crafts targeted adversarial clips in one forward pass
 (:func:`advlib.attacks.gan.gan_attack`); this module evaluates them:

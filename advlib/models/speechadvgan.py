@@ -1,5 +1,6 @@
-"""The generator and discriminator of SpeechAdvGan (the GAN paper: Wang et al., "Towards
-speech adversarial examples with GAN", IEEE Access; spec section 4, "GAN (SpeechAdvGan)").
+"""The generator and discriminator of SpeechAdvGan (the GAN paper: Wang et al., "Targeted
+Speech Adversarial Example Generation With Generative Adversarial Network", IEEE Access 8, 2020;
+spec section 4, "GAN (SpeechAdvGan)").
 
 Generator (paper Fig. 2, after SEGAN): an encoder of ``depth`` (8) strided convolutions, kernel
 32, stride 2, PReLU, with 16, 32, 32, 64, 64, 128, 128, 256 filters, and a mirrored decoder of
