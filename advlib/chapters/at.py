@@ -82,6 +82,7 @@ __all__ = [
     "plot_attacked_clip",
     "plot_robust_curves",
     "plot_success_curves",
+    "protocol_notes",
     "record_best_cell",
     "record_eps_r",
     "representation_data",
@@ -1587,3 +1588,12 @@ def pgd_against_fgsm(c: Chapter) -> Section:
         "at_fgsm_robust": f"{beyond.loc['fgsm', 'PGD robust acc']:.2f}",
     }
     return out
+
+
+def protocol_notes() -> pd.DataFrame:
+    """Where the AT paper departs from its data sets' protocols or from itself
+    (``data/papers/protocol.csv``, :func:`advlib.study.paper_numbers.protocol_table`): one row
+    per finding."""
+    from advlib.study.paper_numbers import protocol_table
+
+    return protocol_table("AT")

@@ -69,6 +69,7 @@ __all__ = [
     "plot_ablation",
     "plot_error_boxes",
     "plot_success_matrix",
+    "protocol_notes",
     "quality_table",
     "speed_test",
     "success_matrix",
@@ -1158,3 +1159,12 @@ def validate_section(gan: Any, datasets: dict[str, Any], source: str) -> None:
         victim_index(pwhere, pb)
         if "draws" in pb:
             positive_int(source, f"{pwhere}.draws", pb["draws"])
+
+
+def protocol_notes() -> pd.DataFrame:
+    """Where the GAN paper departs from its data sets' protocols or from itself
+    (``data/papers/protocol.csv``, :func:`advlib.study.paper_numbers.protocol_table`): one row
+    per finding."""
+    from advlib.study.paper_numbers import protocol_table
+
+    return protocol_table("GAN")

@@ -41,10 +41,12 @@ from advlib.run.runner import AttackRun
 from advlib.run.transfer import transfer_matrix
 from advlib.run.universal import craft_uap, evaluate_uap, uap_settings, uap_space
 from advlib.stats import holm, mcnemar_exact, stratified_mcnemar, two_proportion_z
+from advlib.study.paper_numbers import protocol_table
 from advlib.study.profile import check_keys, fail, positive_int
 
 __all__ = [
     "METHODS",
+    "PAPER_TABLE5_COLUMNS",
     "TableResult",
     "UapResult",
     "beside_paper",
@@ -59,6 +61,7 @@ __all__ = [
     "playback_rows",
     "plot_perturbation",
     "plot_sweep",
+    "protocol_notes",
     "ranges",
     "resolve_targets",
     "scenario_results",
@@ -902,7 +905,7 @@ def significance(study: Any, tables: Sequence[TableResult]) -> Significance:
     the penalty method beats the iterative one: McNemar's exact test over every clip, pooled
     across victims and scenarios (:func:`advlib.stats.stratified_mcnemar`), with the paper's
     criterion (every Z below -1.58) and a sign test over the comparisons in its label."""
-    from advlib.study.paper_numbers import load_paper_numbers
+    from advlib.study.paper_numbers import load_paper_numbers, table5_recomputed
 
     allres = [r for tr in tables for r in tr.results]
     sig = significance_table(allres)
@@ -927,11 +930,33 @@ def significance(study: Any, tables: Sequence[TableResult]) -> Significance:
             f"penalty higher in {k_pen} of {len(differ)}, p = "
             f"{sign_test(k_pen, len(differ)) if len(differ) else 1.0:.3g}",
         )
-    paper = load_paper_numbers("UAP")
-    t5 = paper[paper["artefact"] == "Table 5"].pivot_table(
-        index=["scenario", "victim"], columns="metric", values="value"
-    )
+    t5 = table5_recomputed(load_paper_numbers("UAP"))[list(PAPER_TABLE5_COLUMNS)]
     return Significance(sig, sentence, t5)
+
+
+#: The columns of the paper's Table 5 as the page shows it: the printed p_l, p_h and Z beside
+#: Z recomputed from them with the m of Sec. 4, its one-sided p-value, the verdict at 0.05 alone
+#: and after Holm, and the range of the paired statistic the printed numbers allow
+#: (:func:`advlib.study.paper_numbers.table5_recomputed`).
+PAPER_TABLE5_COLUMNS = {
+    "p_l": "{:.3f}",
+    "p_h": "{:.3f}",
+    "Z (paper)": "{:.3f}",
+    "m": "{:,}",
+    "Z": "{:.3f}",
+    "p (one-sided)": "{:.2g}",
+    "significant at 0.05": "{}",
+    "significant at 0.05, Holm": "{}",
+    "McNemar z min": "{:.2f}",
+    "McNemar z max": "{:.2f}",
+}
+
+
+def protocol_notes() -> pd.DataFrame:
+    """Where the UAP paper departs from its data sets' protocols or from itself
+    (``data/papers/protocol.csv``, :func:`advlib.study.paper_numbers.protocol_table`): one row
+    per finding, Table 5's rows with Z recomputed."""
+    return protocol_table("UAP")
 
 
 SIGNIFICANCE_FORMATS = {

@@ -51,13 +51,20 @@ __all__ = [
     "GAN_GTZAN_GENRES",
     "GAN_SPEECH_COMMANDS",
     "METRICS",
+    "PROTOCOL_COLUMNS",
     "SCENARIOS",
     "SCHEMAS",
+    "SPEECH_COMMANDS_V1_TEST",
     "SPLITS",
+    "UAP_TEST_SIZE",
     "PaperSchema",
     "load_paper_numbers",
+    "load_protocol_notes",
     "paper_values",
     "papers_dir",
+    "protocol_table",
+    "table5_recomputed",
+    "table5_text",
 ]
 
 #: The columns of the UAP paper's CSV, in order.
@@ -318,3 +325,177 @@ def paper_values(df: pd.DataFrame, **filters: str) -> pd.DataFrame:
         shown = ", ".join(f"{k}={v!r}" for k, v in filters.items())
         raise KeyError(f"no paper number matches {shown}")
     return df[mask].copy()
+
+
+# --------------------------------------------------------------------------- protocol notes
+
+#: The columns of ``data/papers/protocol.csv``, in order: one row per place where a paper's
+#: number or test rests on a choice that differs from the data set's official protocol or from
+#: what the paper says elsewhere. ``recomputed`` (a statistic recomputed under the official or
+#: consistent choice, as text) may be empty; every other column is required.
+PROTOCOL_COLUMNS: tuple[str, ...] = (
+    "id",
+    "paper",
+    "artefact",
+    "row",
+    "paper_choice",
+    "official",
+    "consequence",
+    "recomputed",
+    "source",
+)
+#: Test-set sizes of the UAP paper's Table 5 (Sec. 4): UrbanSound8K and the TFSR challenge set.
+UAP_TEST_SIZE: dict[str, int] = {"urbansound8k": 874, "speech_commands": 158_537}
+#: The official Speech Commands v0.01 ``testing_list.txt`` size (51,088 / 6,798 / 6,835 clips).
+SPEECH_COMMANDS_V1_TEST: int = 6_835
+
+
+def load_protocol_notes(paper: str | None = None, path: str | Path | None = None) -> pd.DataFrame:
+    """The protocol notes of ``data/papers/protocol.csv``, validated.
+
+    Parameters
+    ----------
+    paper : {"UAP", "AT", "GAN"}, optional
+        Keep only this paper's rows (all rows when omitted).
+    path : str or Path, optional
+        Read this file instead.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns :data:`PROTOCOL_COLUMNS`, every one a string.
+
+    Raises
+    ------
+    ValueError
+        On a wrong header, a row with the wrong number of fields, an empty required field, an
+        unknown paper or a duplicate id, naming the file, line and id.
+    """
+    if paper is not None and paper not in SCHEMAS:
+        raise ValueError(f"unknown paper {paper!r}; known papers: {', '.join(sorted(SCHEMAS))}")
+    file = Path(path) if path is not None else papers_dir() / "protocol.csv"
+    with open(file, newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if header is None or tuple(header) != PROTOCOL_COLUMNS:
+            raise ValueError(f"{file}:1: header {header!r}, expected {','.join(PROTOCOL_COLUMNS)}")
+        records: list[dict[str, str]] = []
+        seen: set[str] = set()
+        for fields in reader:
+            where = f"{file}:{reader.line_num}"
+            if len(fields) != len(PROTOCOL_COLUMNS):
+                raise ValueError(f"{where}: {len(fields)} fields, expected {len(PROTOCOL_COLUMNS)}")
+            row = dict(zip(PROTOCOL_COLUMNS, fields, strict=True))
+            where = f"{where} (id {row['id']!r})"
+            for col in PROTOCOL_COLUMNS:
+                if col != "recomputed" and not row[col].strip():
+                    raise ValueError(f"{where}: empty {col!r}")
+            if row["paper"] not in SCHEMAS:
+                raise ValueError(f"{where}: paper {row['paper']!r} not in {sorted(SCHEMAS)}")
+            if row["id"] in seen:
+                raise ValueError(f"{where}: duplicate id")
+            seen.add(row["id"])
+            records.append(row)
+    if not records:
+        raise ValueError(f"{file}: no rows")
+    df = pd.DataFrame.from_records(records, columns=list(PROTOCOL_COLUMNS))
+    if paper is not None:
+        df = df[df["paper"] == paper].reset_index(drop=True)
+    return df
+
+
+def table5_recomputed(uap: pd.DataFrame | None = None, alpha: float = 0.05) -> pd.DataFrame:
+    """The UAP paper's Table 5 recomputed from its own p_l, p_h and the m of Sec. 4.
+
+    One row per (scenario, victim): the printed ``p_l``, ``p_h`` and ``Z (paper)``; ``m``;
+    ``Z`` recomputed with App. C's formula from the printed proportions; its one-sided p-value
+    :math:`\\Phi(Z)`; whether it is significant at ``alpha`` (the paper uses 0.057) alone and
+    after Holm's correction over the twelve rows; ``X_l`` / ``X_h`` (the proportions times m,
+    rounded); the range of the paired (McNemar, normal form) statistic
+    :math:`(X_h - X_l) / \\sqrt{b + c}` that those counts allow, since both methods attack the
+    same m clips and the discordant counts b + c (between X_h - X_l and
+    min(X_l + X_h, 2m - X_l - X_h)) are not printed; and, for the Speech Commands rows, Z
+    with the official v0.01 test list's m (:data:`SPEECH_COMMANDS_V1_TEST`).
+    """
+    from scipy.stats import norm
+
+    from advlib.stats import holm
+
+    uap = load_paper_numbers("UAP") if uap is None else uap
+    t5 = uap[uap["artefact"] == "Table 5"]
+    rows = []
+    for (scenario, victim), g in t5.groupby(["scenario", "victim"], sort=False):
+        v = dict(zip(g["metric"], g["value"], strict=True))
+        speech = victim == "spchcmd"
+        m = UAP_TEST_SIZE["speech_commands" if speech else "urbansound8k"]
+        z = _pooled_z(v["p_low"], v["p_high"], m)
+        x_l, x_h = round(v["p_low"] * m), round(v["p_high"] * m)
+        d = x_h - x_l
+        widest = min(x_l + x_h, 2 * m - x_l - x_h)
+        rows.append(
+            {
+                "scenario": scenario,
+                "victim": victim,
+                "p_l": v["p_low"],
+                "p_h": v["p_high"],
+                "Z (paper)": v["z"],
+                "m": m,
+                "Z": z,
+                "p (one-sided)": float(norm.cdf(z)),
+                "X_l": x_l,
+                "X_h": x_h,
+                "McNemar z min": d / math.sqrt(widest) if widest else 0.0,
+                "McNemar z max": math.sqrt(d) if d > 0 else 0.0,
+                "Z (m = v0.01 test list)": (
+                    _pooled_z(v["p_low"], v["p_high"], SPEECH_COMMANDS_V1_TEST) if speech else None
+                ),
+            }
+        )
+    df = pd.DataFrame(rows)
+    df[f"significant at {alpha:g}"] = df["p (one-sided)"] < alpha
+    h = holm(df["p (one-sided)"].to_numpy(), alpha=alpha)
+    df["p Holm"] = h.p_adjusted
+    df[f"significant at {alpha:g}, Holm"] = h.reject
+    return df.set_index(["scenario", "victim"])
+
+
+def _pooled_z(p_l: float, p_h: float, m: int) -> float:
+    """App. C's Z from two proportions of the same m (pooled variance)."""
+    p = (p_l + p_h) / 2
+    return (p_l - p_h) / math.sqrt(2 * p * (1 - p) / m)
+
+
+def table5_text(row: pd.Series, alpha: float = 0.05) -> str:
+    """The ``recomputed`` text of a Table 5 row of ``protocol.csv`` (a row of
+    :func:`table5_recomputed`): the tests assert the CSV holds exactly this."""
+    yes = {True: "yes", False: "no"}
+    text = (
+        f"Z = {row['Z']:.3f} (m = {row['m']:,}); one-sided p = {row['p (one-sided)']:.2g}; "
+        f"significant at {alpha:g}: {yes[bool(row[f'significant at {alpha:g}'])]}; "
+        f"Holm over 12: {yes[bool(row[f'significant at {alpha:g}, Holm'])]}; "
+        f"paired McNemar z from {row['McNemar z min']:.2f} to {row['McNemar z max']:.2f}"
+    )
+    if row["Z (m = v0.01 test list)"] is not None and not pd.isna(row["Z (m = v0.01 test list)"]):
+        text += (
+            f"; with the v0.01 test list (m = {SPEECH_COMMANDS_V1_TEST:,}): "
+            f"Z = {row['Z (m = v0.01 test list)']:.3f}"
+        )
+    return text
+
+
+#: The columns :func:`protocol_table` shows, with their headers.
+_PROTOCOL_VIEW = {
+    "artefact": "artefact",
+    "row": "row",
+    "paper_choice": "the paper",
+    "official": "official protocol / consistent value",
+    "consequence": "what it changes",
+    "recomputed": "recomputed",
+}
+
+
+def protocol_table(paper: str) -> pd.DataFrame:
+    """One paper's protocol notes for a page (:meth:`Study.table`): one row per finding, the
+    paper's choice beside the official protocol, what it changes and the recomputed value."""
+    df = load_protocol_notes(paper)
+    return df.set_index("id")[list(_PROTOCOL_VIEW)].rename(columns=_PROTOCOL_VIEW)
