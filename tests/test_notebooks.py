@@ -171,7 +171,8 @@ def test_notebooks_run_under_papermill(tmp_path, tmp_cache):
     ut = str(nbformat.read(out / "uap.ipynb", as_version=4))
     for needle in ("Table 1", "p (McNemar)", "kappa", "crafting clips", "random playback",
                    "<audio", "image/png", "SNR [0,1] (dB)", "23.468", "Table 5, ours",
-                   "Figure 1. Effect of the confidence", "ASR test (%)"):  # fmt: skip
+                   "Figure 1. Effect of the confidence", "ASR test (%)", "Protocol notes",
+                   "UAP-T5-untargeted-sincnet_vgg19"):  # fmt: skip
         assert needle in ut, f"UAP page lacks {needle!r}"
 
     # the adversarial-training chapter at its own tiny defaults (one classifier, two images)
@@ -179,7 +180,7 @@ def test_notebooks_run_under_papermill(tmp_path, tmp_cache):
     tt = str(nbformat.read(out / "at.ipynb", as_version=4))
     for needle in ("AUC % FGSM-trained", "both AUC", "p (McNemar)", "PGD robust acc",
                    "71.79", "<audio", "image/png", "waveform",
-                   "Figure 4.", "Table 12."):  # fmt: skip
+                   "Figure 4.", "Table 12.", "Protocol notes"):  # fmt: skip
         assert needle in tt, f"AT page lacks {needle!r}"
 
     # the generative-attacks chapter at its own tiny defaults (two targets, tiny generators)
@@ -188,7 +189,7 @@ def test_notebooks_run_under_papermill(tmp_path, tmp_cache):
     for needle in ("Mean targeted success", "genetic", "pso", "92.33", "hinge only", "<audio",
                    "image/png", "error_rate", "after playback", "max training success %",
                    "share of |delta|", "96.88", "Sec. V-B", "Table 1. Ours", "95 % CI",
-                   "Figure 1. 1D CNN (tiny)", "p (one-sided)", "Table 10."):  # fmt: skip
+                   "Figure 1. 1D CNN (tiny)", "p (one-sided)", "Table 10.", "Protocol notes"):  # fmt: skip
         assert needle in gt, f"GAN page lacks {needle!r}"
     assert "'alt': 'Figure" in gt, "figures must carry alt text (advlib.tools.alttext)"
 
