@@ -189,7 +189,8 @@ def test_notebooks_run_under_papermill(tmp_path, tmp_cache):
     for needle in ("Mean targeted success", "genetic", "pso", "92.33", "hinge only", "<audio",
                    "image/png", "error_rate", "after playback", "max training success %",
                    "share of |delta|", "96.88", "Sec. V-B", "Table 1. Ours", "95 % CI",
-                   "Figure 1. 1D CNN (tiny)", "p (one-sided)", "Table 10.", "Protocol notes"):  # fmt: skip
+                   "Figure 1. 1D CNN (tiny)", "p (one-sided)", "Table 10.",
+                   "Protocol notes"):  # fmt: skip
         assert needle in gt, f"GAN page lacks {needle!r}"
     assert "'alt': 'Figure" in gt, "figures must carry alt text (advlib.tools.alttext)"
 
