@@ -136,7 +136,7 @@ def test_chapters_show_their_notes():
     from advlib.chapters import at, gan, uap
 
     for mod, paper in ((uap, "UAP"), (at, "AT"), (gan, "GAN")):
-        df = mod.protocol_notes()
+        (df,) = [t["df"] for t in mod.protocol_notes().tables]
         assert isinstance(df, pd.DataFrame) and len(df) == len(load_protocol_notes(paper))
         assert "official protocol / consistent value" in df.columns
     assert protocol_table("UAP").index.name == "id"

@@ -95,3 +95,30 @@ def test_page_parameters_match_the_profile():
     assert set(uap["datasets"]) == {t["dataset"] for t in cfg["uap"]["tables"]}
     with pytest.raises(ValueError, match="unknown page"):
         page_parameters(cfg, "nope")
+
+
+def test_section_shows_in_order_numbers_on_display_and_glues(tmp_path, monkeypatch):
+    import IPython.display
+    import matplotlib.pyplot as plt
+    import myst_nb
+
+    from advlib.study import Section
+
+    shown, glued = [], {}
+    monkeypatch.setattr(IPython.display, "display", lambda *objs: shown.extend(objs))
+    monkeypatch.setattr(myst_nb, "glue", lambda k, v, display=True: glued.__setitem__(k, v))
+    fig = plt.figure()
+    df = pd.DataFrame({"a": [1.0, np.nan]})
+    s = Section(glue={"k": "v"}).text("intro").table(df, "first", why="— is a gap")
+    s.figure(fig, "a figure").media("<audio>").table(df.dropna(), "second", why="unused")
+    assert plt.fignum_exists(fig.number) is False  # closed: shown once, where displayed
+    assert [k for k, _, _ in s.items] == ["text", "table", "figure", "caption", "media", "table"]
+    assert s.tables[0]["notes"] == ["— is a gap"] and "notes" not in s.tables[1]
+    study = Study("test", 0, TINY, cache=Cache(tmp_path))
+    study.table(pd.DataFrame({"a": [1]}), "before")  # the page's own table 1
+    study.show(s)
+    study.show(s)  # a section can be shown twice: its items are not consumed
+    texts = [getattr(o, "data", o) for o in shown]
+    assert "Table 2. first" in texts[1] and "Figure 1. a figure" in texts[3]
+    assert texts[2] is fig and texts[4] == "<audio>" and "Table 3. second" in texts[5]
+    assert "Table 4. first" in texts[7] and glued == {"k": "v"}

@@ -307,7 +307,7 @@ def test_significance_records_mcnemar_over_every_clip():
         ])
     ]  # fmt: skip
     study = SimpleNamespace(records=Records(), loader=lambda d: f"loader-{d}")
-    sig = us.significance(study, tables)
+    sig = us.significance(study, tables).data
     assert len(sig.table) == 2 and "Of 2 comparisons" in sig.sentence
     (rec,) = study.records.as_list()
     pen_only = int((b & ~a).sum())  # v2 has no discordant clip; v1's are all penalty's

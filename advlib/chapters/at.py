@@ -52,6 +52,7 @@ from advlib.models.spectrogram import ARCHITECTURES
 from advlib.run.runner import run_attack
 from advlib.stats import holm, mcnemar_exact, two_proportion_z
 from advlib.study.profile import check_keys, fail, merge_attack, positive_int
+from advlib.study.section import Section
 from advlib.tables import percent
 from advlib.train.classifier import TrainConfig, predict_logits, train_classifier
 
@@ -1093,29 +1094,6 @@ PAPER_DATASETS = {"esc50": "ESC-50", "urbansound8k": "UrbanSound8K"}
 
 
 @dataclass
-class Section:
-    """What one section of the page shows: ``tables`` (keyword arguments of
-    :meth:`advlib.study.Study.table`), ``figures`` (``(figure, caption)``, closed so that they
-    show once, where the page displays them), ``players`` (audio) and ``glue`` (name -> text)."""
-
-    tables: list[dict[str, Any]] = field(default_factory=list)
-    figures: list[tuple[plt.Figure, str]] = field(default_factory=list)
-    players: list[Any] = field(default_factory=list)
-    glue: dict[str, str] = field(default_factory=dict)
-
-    def table(self, df: pd.DataFrame, title: str, *, why: str = "", **kw: Any) -> None:
-        """Add a table; ``why``: a note on what its "—" cells mean here, kept when it has
-        any."""
-        if why and df.isna().to_numpy().any():
-            kw["notes"] = [*kw.get("notes", []), why]
-        self.tables.append({"df": df, "title": title, **kw})
-
-    def figure(self, fig: plt.Figure, caption: str) -> None:
-        plt.close(fig)
-        self.figures.append((fig, caption))
-
-
-@dataclass
 class Chapter:
     """The chapter on one page: its :class:`advlib.study.Study`, the profile's ``at`` section
     (attacks in the paper's order), the paper's numbers, the fitted cells and the attack rows
@@ -1525,13 +1503,13 @@ def waveform(c: Chapter) -> Section:
     f0, clip = c.fit(name0, c.first(name0), *cell), int(at.get("figure", {}).get("clip", 0))
     sr = s.dataset(name0, c.first(name0)).sample_rate
     lic = s.licence(name0)
-    out.players.append(plots.audio_player(
+    out.media(plots.audio_player(
         f0.data.waves[clip].numpy(), sr, credit=lic,
         title=f"clean: {f0.data.classes[int(f0.data.test.y[clip])]}"))  # fmt: skip
     for k, cfg in wattacks.items():
         xw, xa, pred = attack_one(s.cache, f0, cfg, clip, domain="waveform", seed=s.seed)
         snr = float(metrics.snr_db(xw[0].numpy(), (xa - xw)[0].numpy()))
-        out.players.append(plots.audio_player(
+        out.media(plots.audio_player(
             xa[0].numpy(), sr, credit=lic,
             title=f"{ATTACK_TITLES[k]} on the waveform: predicted {f0.data.classes[pred]}, "
                   f"SNR {snr:.1f} dB"))  # fmt: skip
@@ -1590,10 +1568,9 @@ def pgd_against_fgsm(c: Chapter) -> Section:
     return out
 
 
-def protocol_notes() -> pd.DataFrame:
+def protocol_notes() -> Section:
     """Where the AT paper departs from its data sets' protocols or from itself
-    (``data/papers/protocol.csv``, :func:`advlib.study.paper_numbers.protocol_table`): one row
-    per finding."""
-    from advlib.study.paper_numbers import protocol_table
+    (``data/papers/protocol.csv``): the page's section, one row per finding."""
+    from advlib.study.paper_numbers import protocol_section
 
-    return protocol_table("AT")
+    return protocol_section("AT")

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -53,6 +52,7 @@ from advlib.run.runner import eval_clips, run_attack
 from advlib.stats import wilson_interval
 from advlib.study.paper_numbers import load_paper_numbers
 from advlib.study.profile import check_keys, fail, positive_int
+from advlib.study.section import Section
 from advlib.tables import UNDEFINED, decibels, number, percent
 from advlib.train.classifier import predict_logits
 from advlib.train.generator import FittedGenerator, GanConfig, fit_generator
@@ -368,28 +368,6 @@ ROLE = {"wrn28_10": "speech", "samplecnn": "music"}
 ABLATION = {"hinge only": {"gamma": 0.0}, "L2 only": {"beta": 0.0}, "hinge and L2": {}}
 
 
-@dataclass
-class Section:
-    """What one section of the page shows: ``shows``, the display objects in order (Markdown,
-    figures each followed by its numbered caption, numbered tables, audio players); ``glue``, the
-    values (strings) the page's prose and ``book/gan.md`` glue."""
-
-    shows: list[Any] = field(default_factory=list)
-    glue: dict[str, str] = field(default_factory=dict)
-
-
-def _md(text: str) -> Any:
-    from IPython.display import Markdown
-
-    return Markdown(text)
-
-
-def _shown(fig: plt.Figure) -> plt.Figure:
-    """A figure handed to the page for display, closed so that it is shown once."""
-    plt.close(fig)
-    return fig
-
-
 def _pct(successes: Any, n: Any) -> str:
     """A rate with its 95 % Wilson interval, in percent."""
     k, m = int(round(float(successes))), int(n)
@@ -520,22 +498,16 @@ class GanChapter:
                 else "one generator per target"
             )
             snr = table["snr_db"].median()
-            out.shows.append(
-                _md(
-                    f"### {self.label(i)} on {study.title(spec['dataset'])}\n\nMean targeted "
-                    f"success {100 * rate:.1f} % over {len(table)} (clip, target) pairs of "
-                    f"{len(x)} held-out clips, median SNR {snr:.1f} dB; {kind} "
-                    f"({self.trained(gens)})."
-                )
+            out.text(
+                f"### {self.label(i)} on {study.title(spec['dataset'])}\n\nMean targeted "
+                f"success {100 * rate:.1f} % over {len(table)} (clip, target) pairs of "
+                f"{len(x)} held-out clips, median SNR {snr:.1f} dB; {kind} "
+                f"({self.trained(gens)})."
             )
-            out.shows.append(
-                _shown(plot_success_matrix(m, title=f"{self.label(i)}: targeted success %"))
-            )
-            out.shows.append(
-                study.caption(
-                    f"{self.label(i)}: targeted success (%) per source class (row, the clip's true "
-                    "class) and target (column); the diagonal is never attacked."
-                )
+            out.figure(plot_success_matrix(m, title=f"{self.label(i)}: targeted success %"))
+            out.caption(
+                f"{self.label(i)}: targeted success (%) per source class (row, the clip's true "
+                "class) and target (column); the diagonal is never attacked."
             )
             out.glue[f"gan_success_{i}"] = f"{100 * rate:.1f}"
             out.glue[f"gan_snr_{i}"] = f"{snr:.1f}"
@@ -564,13 +536,11 @@ class GanChapter:
                         "ours": "ours (%)",
                     }
                 )
-                out.shows.append(
-                    study.table(
-                        side,
-                        f"{self.label(i)}: the paper's success rates quoted in its text for this "
-                        "architecture (Sec. V-B), beside ours computed the same way.",
-                        formats={"paper (%)": "{:.2f}", "ours (%)": lambda v: number(v, 2)},
-                    )
+                out.table(
+                    side,
+                    f"{self.label(i)}: the paper's success rates quoted in its text for this "
+                    "architecture (Sec. V-B), beside ours computed the same way.",
+                    formats={"paper (%)": "{:.2f}", "ours (%)": lambda v: number(v, 2)},
                 )
         return out
 
@@ -610,13 +580,11 @@ class GanChapter:
                 "examples": t1["examples"].astype(int),
             }
         )
-        out.shows.append(
-            study.table(
-                ours,
-                f"Ours ({self.label(i)}, this run): the GAN against the baselines on the same "
-                f"{n} clips and targets; seconds are wall-clock on this machine's CPU.",
-                formats={"mean SNR (dB)": decibels, "seconds per example": _secs},
-            )
+        out.table(
+            ours,
+            f"Ours ({self.label(i)}, this run): the GAN against the baselines on the same "
+            f"{n} clips and targets; seconds are wall-clock on this machine's CPU.",
+            formats={"mean SNR (dB)": decibels, "seconds per example": _secs},
         )
         p = self.paper
         pub = p[p["artefact"] == "Table 1"].pivot_table(
@@ -629,17 +597,15 @@ class GanChapter:
                 "success_rate": "success (%)",
             }
         )
-        out.shows.append(
-            study.table(
-                pub,
-                "The paper's Table 1 (success rate, SNR, seconds per example on a GPU).",
-                index=True,
-                formats={
-                    "SNR (dB)": decibels,
-                    "success (%)": "{:.2f}",
-                    "seconds per example": _secs,
-                },
-            )
+        out.table(
+            pub,
+            "The paper's Table 1 (success rate, SNR, seconds per example on a GPU).",
+            index=True,
+            formats={
+                "SNR (dB)": decibels,
+                "success (%)": "{:.2f}",
+                "seconds per example": _secs,
+            },
         )
         cols = ["success", "snr_db", "seconds"]
         mine = t1.assign(success=100 * t1["success"]).set_index("method")[cols]
@@ -649,13 +615,11 @@ class GanChapter:
             side = side.rename(columns={"success_rate": "success"})[cols]
             both = pd.concat({"ours": mine, "paper": side}, axis=1)
             both.columns = [f"{who}, {_T1_UNITS[c]}" for who, c in both.columns]
-            out.shows.append(
-                study.table(
-                    both.reset_index(),
-                    f"Ours ({self.label(i)}, this run) beside the paper's column "
-                    "for the same architecture.",
-                    formats={c: _secs for c in both.columns if "seconds" in c},
-                )
+            out.table(
+                both.reset_index(),
+                f"Ours ({self.label(i)}, this run) beside the paper's column "
+                "for the same architecture.",
+                formats={c: _secs for c in both.columns if "seconds" in c},
             )
         g = t1.set_index("method")
         out.glue["gan_t1_success"] = f"{100 * g.loc['gan', 'success']:.1f}"
@@ -700,18 +664,16 @@ class GanChapter:
                 f"gan_seconds_{k}", secs[k], dataset=spec["dataset"], label=f"{k}, CPU"
             )
         if speed:
-            out.shows.append(
-                study.table(
-                    pd.DataFrame(speed),
-                    "Is the generator faster? Per-example seconds, one-sided "
-                    "Mann-Whitney U (the generator's times are lower).",
-                    formats={
-                        "GAN median (s)": _secs,
-                        "baseline median (s)": _secs,
-                        "U": "{:.1f}",
-                        "p (one-sided)": "{:.3g}",
-                    },
-                )
+            out.table(
+                pd.DataFrame(speed),
+                "Is the generator faster? Per-example seconds, one-sided "
+                "Mann-Whitney U (the generator's times are lower).",
+                formats={
+                    "GAN median (s)": _secs,
+                    "baseline median (s)": _secs,
+                    "U": "{:.1f}",
+                    "p (one-sided)": "{:.3g}",
+                },
             )
         for k in ("genetic", "pso"):
             if k in g.index:
@@ -759,18 +721,16 @@ class GanChapter:
             for col, name in (("pesq", "PESQ (MOS-LQO)"), ("stoi", "STOI")):
                 if col in q:
                     show[name] = q[col]
-            out.shows.append(
-                study.table(
-                    show,
-                    f"{self.label(i)}: quality of the adversarial clips per target class (PESQ "
-                    "and STOI over the first clips of each target; the last row averages the "
-                    "targets).",
-                    formats={
-                        "mean SNR (dB)": decibels,
-                        "PESQ (MOS-LQO)": lambda v: number(v, 2),
-                        "STOI": lambda v: number(v, 3),
-                    },
-                )
+            out.table(
+                show,
+                f"{self.label(i)}: quality of the adversarial clips per target class (PESQ "
+                "and STOI over the first clips of each target; the last row averages the "
+                "targets).",
+                formats={
+                    "mean SNR (dB)": decibels,
+                    "PESQ (MOS-LQO)": lambda v: number(v, 2),
+                    "STOI": lambda v: number(v, 3),
+                },
             )
             avg = q[q["target"] == "average"].iloc[0]
             out.glue[f"gan_q_snr_{i}"] = decibels(avg["snr_db"])
@@ -780,13 +740,11 @@ class GanChapter:
             index=["victim", "metric"], columns="target", values="value"
         )
         pub2 = pub2.rename(index={"snr_db": "SNR (dB)", "pesq": "PESQ"}, level="metric")
-        out.shows.append(
-            study.table(
-                pub2,
-                "The paper's Table 2: SNR and PESQ per target class and victim.",
-                index=True,
-                formats={c: (lambda v: number(v, 2)) for c in pub2.columns},
-            )
+        out.table(
+            pub2,
+            "The paper's Table 2: SNR and PESQ per target class and victim.",
+            index=True,
+            formats={c: (lambda v: number(v, 2)) for c in pub2.columns},
         )
         return out
 
@@ -794,36 +752,26 @@ class GanChapter:
 
     def fig_6(self) -> Section:
         """The error rate (1 - targeted success) of every (source, target) pair, per victim."""
-        study, out = self.study, Section()
+        out = Section()
         err = error_rates({self.label(i): t for i, t in self.tables.items()})
-        out.shows.append(
-            _shown(plot_error_boxes(err, title="attack error rate per (source, target) pair"))
-        )
-        out.shows.append(
-            study.caption(
-                "Attack error rate (%) of every (source, target) pair, one box per victim."
-            )
-        )
+        out.figure(plot_error_boxes(err, title="attack error rate per (source, target) pair"))
+        out.caption("Attack error rate (%) of every (source, target) pair, one box per victim.")
         summary = (
             100 * err.groupby("victim", sort=False)["error_rate"].agg(["mean", "std", "min", "max"])
         ).reset_index()
         summary.columns = ["victim", "mean error_rate (%)", "std (%)", "min (%)", "max (%)"]
-        out.shows.append(
-            study.table(
-                summary,
-                "Ours: the attack error rate over the (source, target) pairs.",
-                formats={c: (lambda v: number(v, 2)) for c in summary.columns[1:]},
-            )
+        out.table(
+            summary,
+            "Ours: the attack error rate over the (source, target) pairs.",
+            formats={c: (lambda v: number(v, 2)) for c in summary.columns[1:]},
         )
         p = self.paper
         pub6 = p[(p["artefact"] == "Text Sec. V-B") & p["metric"].str.startswith("error")]
         pub6 = pub6[["victim", "metric", "value", "note"]].rename(columns={"value": "paper (%)"})
-        out.shows.append(
-            study.table(
-                pub6,
-                "The paper's error rates (Sec. V-B, Fig. 6; over 90 pairs).",
-                formats={"paper (%)": "{:.2f}"},
-            )
+        out.table(
+            pub6,
+            "The paper's error rates (Sec. V-B, Fig. 6; over 90 pairs).",
+            formats={"paper (%)": "{:.2f}"},
         )
         for i in range(len(summary)):
             out.glue[f"gan_err_{i}"] = number(summary["mean error_rate (%)"].iloc[i], 1)
@@ -834,7 +782,7 @@ class GanChapter:
     def figs_8_9(self) -> Section:
         """One generator per loss setting (:data:`ABLATION`) and formulation for one (source,
         target) pair: each one's perturbation of one clip and its training success."""
-        study, out = self.study, Section()
+        out = Section()
         ab = self.gan["ablation"]
         i, src, tgt = int(ab["victim"]), int(ab["source"]), int(ab["target"])
         data = self.data(i)
@@ -880,34 +828,28 @@ class GanChapter:
                 data.sample_rate,
                 title=f"{self.label(i)}, {variant} formulation: {pair}",
             )
-            out.shows.append(_shown(fig))
-            out.shows.append(
-                study.caption(
-                    f"{self.label(i)}, {variant} formulation, {pair}: the clean clip and each loss "
-                    "setting's perturbation (left); training success per iteration (right)."
-                )
+            out.figure(fig)
+            out.caption(
+                f"{self.label(i)}, {variant} formulation, {pair}: the clean clip and each loss "
+                "setting's perturbation (left); training success per iteration (right)."
             )
         table = pd.DataFrame(rows)
-        out.shows.append(
-            study.table(
-                table,
-                "Ours: each loss setting's training success and perturbation.",
-                formats={
-                    "max training success %": "{:.1f}",
-                    "last-epoch training success %": "{:.1f}",
-                    "share of |delta| < 1 % of its max": "{:.3f}",
-                    "SNR (dB)": decibels,
-                },
-            )
+        out.table(
+            table,
+            "Ours: each loss setting's training success and perturbation.",
+            formats={
+                "max training success %": "{:.1f}",
+                "last-epoch training success %": "{:.1f}",
+                "share of |delta| < 1 % of its max": "{:.3f}",
+                "SNR (dB)": decibels,
+            },
         )
         p = self.paper
         pub9 = p[p["artefact"] == "Text Sec. V-D"][["target", "value", "note"]]
-        out.shows.append(
-            study.table(
-                pub9.rename(columns={"value": "paper's max training success (%)"}),
-                "The paper's Fig. 9 (maximum training success, Sec. V-D).",
-                formats={"paper's max training success (%)": "{:.2f}"},
-            )
+        out.table(
+            pub9.rename(columns={"value": "paper's max training success (%)"}),
+            "The paper's Fig. 9 (maximum training success, Sec. V-D).",
+            formats={"paper's max training success (%)": "{:.2f}"},
         )
         best = table.loc[table["max training success %"].idxmax()]
         out.glue["gan_ab_max"] = number(best["max training success %"], 1)
@@ -937,20 +879,14 @@ class GanChapter:
             c = int(r["clip"])
             xa = self.advs[i][tgt][c]
             said = data.classes[int(r["adv_pred"])]
-            out.shows.append(
-                _md(
-                    f"**{data.classes[src]} -> {data.classes[tgt]}**: the victim "
-                    f"hears *{said}*, SNR {r['snr_db']:.1f} dB"
-                )
+            out.text(
+                f"**{data.classes[src]} -> {data.classes[tgt]}**: the victim "
+                f"hears *{said}*, SNR {r['snr_db']:.1f} dB"
             )
-            out.shows.append(
-                plots.audio_player(x[c].numpy(), data.sample_rate, title="clean", credit=lic)
-            )
-            out.shows.append(
-                plots.audio_player(xa.numpy(), data.sample_rate, title="adversarial", credit=lic)
-            )
-            out.shows.append(
-                plots.audio_player((xa - x[c]).numpy(), data.sample_rate, title="perturbation")
+            out.media(
+                plots.audio_player(x[c].numpy(), data.sample_rate, title="clean", credit=lic),
+                plots.audio_player(xa.numpy(), data.sample_rate, title="adversarial", credit=lic),
+                plots.audio_player((xa - x[c]).numpy(), data.sample_rate, title="perturbation"),
             )
         return out
 
@@ -975,12 +911,10 @@ class GanChapter:
                     ]
                 }
             )
-            out.shows.append(
-                study.table(
-                    t[["victim", "targeted success %", "examples"]],
-                    f"Transfer: the adversarial clips made on {self.label(i)}, judged by other "
-                    "victims.",
-                )
+            out.table(
+                t[["victim", "targeted success %", "examples"]],
+                f"Transfer: the adversarial clips made on {self.label(i)}, judged by other "
+                "victims.",
             )
         pb = self.gan.get("playback")
         if pb:
@@ -1003,12 +937,10 @@ class GanChapter:
                     ],
                 }
             )
-            out.shows.append(
-                study.table(
-                    show,
-                    f"{self.label(i)}: targeted success after simulated playback, per draw "
-                    f"(without playback {100 * before:.1f} % of the same {n} examples).",
-                )
+            out.table(
+                show,
+                f"{self.label(i)}: targeted success after simulated playback, per draw "
+                f"(without playback {100 * before:.1f} % of the same {n} examples).",
             )
             out.glue["gan_pb_before"] = number(100 * before, 1)
             out.glue["gan_pb_after"] = number(100 * p["targeted success"].mean(), 1)
@@ -1161,10 +1093,9 @@ def validate_section(gan: Any, datasets: dict[str, Any], source: str) -> None:
             positive_int(source, f"{pwhere}.draws", pb["draws"])
 
 
-def protocol_notes() -> pd.DataFrame:
+def protocol_notes() -> Section:
     """Where the GAN paper departs from its data sets' protocols or from itself
-    (``data/papers/protocol.csv``, :func:`advlib.study.paper_numbers.protocol_table`): one row
-    per finding."""
-    from advlib.study.paper_numbers import protocol_table
+    (``data/papers/protocol.csv``): the page's section, one row per finding."""
+    from advlib.study.paper_numbers import protocol_section
 
-    return protocol_table("GAN")
+    return protocol_section("GAN")

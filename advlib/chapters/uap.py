@@ -41,8 +41,8 @@ from advlib.run.runner import AttackRun
 from advlib.run.transfer import transfer_matrix
 from advlib.run.universal import craft_uap, evaluate_uap, uap_settings, uap_space
 from advlib.stats import holm, mcnemar_exact, stratified_mcnemar, two_proportion_z
-from advlib.study.paper_numbers import protocol_table
 from advlib.study.profile import check_keys, fail, positive_int
+from advlib.study.section import Section
 
 __all__ = [
     "METHODS",
@@ -733,7 +733,7 @@ DB_FORMATS = {
 }
 
 
-def main_tables(study: Any, uap: Mapping[str, Any]) -> list[TableResult]:
+def _main_tables(study: Any, uap: Mapping[str, Any]) -> list[TableResult]:
     """Tables 1 and 2: both methods' UAPs on every victim of each of the profile's tables
     (crafted and cached), each table beside the paper's numbers."""
     from advlib.study.paper_numbers import load_paper_numbers
@@ -786,6 +786,20 @@ def main_tables(study: Any, uap: Mapping[str, Any]) -> list[TableResult]:
     return out
 
 
+def main_tables(study: Any, uap: Mapping[str, Any]) -> Section:
+    """Tables 1 and 2 (see :func:`_main_tables`) as the page's section; ``data``: the
+    :class:`TableResult` of each table, which the later sections read."""
+    tables = _main_tables(study, uap)
+    out = Section(data=tables)
+    for tr in tables:
+        out.text(tr.heading).table(tr.display, tr.title, formats=DB_FORMATS)
+        if len(tr.beside_paper):
+            out.table(tr.beside_paper, tr.beside_note, formats={"paper": "{:g}"})
+        else:
+            out.text(tr.beside_note)
+    return out
+
+
 @dataclass
 class Ranges:
     """Ranges over victims of Tables 1-2, ours and the paper's, and the glued sentences."""
@@ -797,7 +811,7 @@ class Ranges:
     formats: dict[str, str] = field(default_factory=dict)  # one decimal: percent and dB
 
 
-def ranges(study: Any, tables: Sequence[TableResult]) -> Ranges:
+def _ranges(study: Any, tables: Sequence[TableResult]) -> Ranges:
     """Every scenario's test ASR and SNR, recorded for the scorecard (``{method}_asr`` with its
     Wilson interval, ``uap_snr01_db`` on [0, 1] arrays), and their ranges over victims beside
     the paper's."""
@@ -884,6 +898,18 @@ def ranges(study: Any, tables: Sequence[TableResult]) -> Ranges:
     return Ranges(summary, ours_view, pub_view, glue, one)
 
 
+def ranges(study: Any, tables: Sequence[TableResult]) -> Section:
+    """The ranges over victims (:func:`_ranges`, which records the scorecard's numbers) as the
+    page's section."""
+    r = _ranges(study, tables)
+    out = Section(glue=dict(r.glue), data=r)
+    out.table(r.ours, "Ranges over victims, ours (Tables 1-2, test set).", index=True,
+              formats=r.formats)  # fmt: skip
+    out.table(r.paper, "Ranges over victims, the paper's (Tables 1-2, test set).", index=True,
+              formats=r.formats)  # fmt: skip
+    return out
+
+
 def sign_test(k: int, n: int) -> float:
     """One-sided sign test: the p-value of ``k`` or more successes of ``n`` fair coin flips."""
     from scipy import stats
@@ -900,7 +926,7 @@ class Significance:
     paper: pd.DataFrame
 
 
-def significance(study: Any, tables: Sequence[TableResult]) -> Significance:
+def _significance(study: Any, tables: Sequence[TableResult]) -> Significance:
     """Table 5 over every victim and scenario of Tables 1-2; records for the scorecard whether
     the penalty method beats the iterative one: McNemar's exact test over every clip, pooled
     across victims and scenarios (:func:`advlib.stats.stratified_mcnemar`), with the paper's
@@ -934,6 +960,18 @@ def significance(study: Any, tables: Sequence[TableResult]) -> Significance:
     return Significance(sig, sentence, t5)
 
 
+def significance(study: Any, tables: Sequence[TableResult]) -> Section:
+    """Table 5 (:func:`_significance`, which records the scorecard's test) as the page's
+    section; ``data``: the :class:`Significance`."""
+    sig = _significance(study, tables)
+    out = Section(glue={"uap_sig_sentence": sig.sentence}, data=sig)
+    out.table(sig.table, "Table 5, ours: Z-test and McNemar's test per comparison.",
+              formats=SIGNIFICANCE_FORMATS)  # fmt: skip
+    out.table(sig.paper, "The paper's Table 5 (from `data/papers/uap.csv`), Z recomputed beside "
+              "the printed one.", index=True, formats=PAPER_TABLE5_COLUMNS)  # fmt: skip
+    return out
+
+
 #: The columns of the paper's Table 5 as the page shows it: the printed p_l, p_h and Z beside
 #: Z recomputed from them with the m of Sec. 4, its one-sided p-value, the verdict at 0.05 alone
 #: and after Holm, and the range of the paired statistic the printed numbers allow
@@ -952,11 +990,12 @@ PAPER_TABLE5_COLUMNS = {
 }
 
 
-def protocol_notes() -> pd.DataFrame:
+def protocol_notes() -> Section:
     """Where the UAP paper departs from its data sets' protocols or from itself
-    (``data/papers/protocol.csv``, :func:`advlib.study.paper_numbers.protocol_table`): one row
-    per finding, Table 5's rows with Z recomputed."""
-    return protocol_table("UAP")
+    (``data/papers/protocol.csv``): the page's section, one row per finding."""
+    from advlib.study.paper_numbers import protocol_section
+
+    return protocol_section("UAP")
 
 
 SIGNIFICANCE_FORMATS = {
@@ -1001,7 +1040,7 @@ def _closed(fig: Any) -> Any:
     return fig
 
 
-def kappa_sweep(study: Any, uap: Mapping[str, Any]) -> Sweep | None:
+def _kappa_sweep(study: Any, uap: Mapping[str, Any]) -> Sweep | None:
     """Fig. 1: the penalty method's confidence κ, untargeted and targeted (``None`` when the
     profile has no ``confidence`` sweep)."""
     if not uap.get("confidence"):
@@ -1042,7 +1081,17 @@ def kappa_sweep(study: Any, uap: Mapping[str, Any]) -> Sweep | None:
     return Sweep(table, _sweep_view(table, "kappa"), _closed(fig), {**DB_FORMATS, "kappa": "{:g}"})
 
 
-def n_craft_sweep(study: Any, uap: Mapping[str, Any]) -> Sweep | None:
+def kappa_sweep(study: Any, uap: Mapping[str, Any]) -> Section:
+    """Fig. 1 (:func:`_kappa_sweep`) as the page's section."""
+    s = _kappa_sweep(study, uap)
+    if s is None:
+        return Section().text("*No confidence sweep in this profile.*")
+    out = Section(data=s)
+    out.table(s.display, "Fig. 1: the confidence kappa (penalty method).", formats=s.formats)
+    return out.figure(s.figure, "Effect of the confidence kappa: ASR, SNR, l_dB_x.")
+
+
+def _n_craft_sweep(study: Any, uap: Mapping[str, Any]) -> Sweep | None:
     """Fig. 2: the number of crafting clips, both methods, untargeted on one victim and
     targeted on another (``None`` when the profile has no ``n_craft_sweep``)."""
     if not uap.get("n_craft_sweep"):
@@ -1078,6 +1127,16 @@ def n_craft_sweep(study: Any, uap: Mapping[str, Any]) -> Sweep | None:
     return Sweep(table, _sweep_view(table, "crafting clips"), _closed(fig), dict(DB_FORMATS))
 
 
+def n_craft_sweep(study: Any, uap: Mapping[str, Any]) -> Section:
+    """Fig. 2 (:func:`_n_craft_sweep`) as the page's section."""
+    s = _n_craft_sweep(study, uap)
+    if s is None:
+        return Section().text("*No crafting-set sweep in this profile.*")
+    out = Section(data=s)
+    out.table(s.display, "Fig. 2: the number of crafting clips.", formats=s.formats)
+    return out.figure(s.figure, "Effect of the number of crafting clips (log scale).")
+
+
 @dataclass
 class SingleClip:
     """Table 3 and Fig. 3: per class, and the means over classes."""
@@ -1097,7 +1156,7 @@ SINGLE_MEANS_TITLE = (
 )
 
 
-def single_clip(study: Any, uap: Mapping[str, Any]) -> SingleClip | None:
+def _single_clip(study: Any, uap: Mapping[str, Any]) -> SingleClip | None:
     """Table 3 (untargeted: a UAP from one clip of each class) and Fig. 3 (targeted to each
     class: one clip of every other class), by the penalty method; records the mean ASR over
     classes with its t interval (``None`` when the profile has no ``single`` study)."""
@@ -1158,7 +1217,20 @@ def single_clip(study: Any, uap: Mapping[str, Any]) -> SingleClip | None:
     return SingleClip(single, view, mean_view, _closed(fig), glue, one)
 
 
-def transfer_figures(study: Any, uap: Mapping[str, Any], tables: Sequence[TableResult]) -> list:
+def single_clip(study: Any, uap: Mapping[str, Any]) -> Section:
+    """Table 3 and Fig. 3 (:func:`_single_clip`, which records the scorecard's means) as the
+    page's section."""
+    s = _single_clip(study, uap)
+    if s is None:
+        return Section(glue=dict(NO_SINGLE_GLUE))
+    out = Section(glue=dict(s.glue), data=s)
+    out.table(s.per_class, "Table 3 and Fig. 3: one clip per class.", index=True,
+              formats=s.formats)  # fmt: skip
+    out.table(s.means, SINGLE_MEANS_TITLE, formats=s.formats)
+    return out.figure(s.figure, "One clip per class: test ASR, SNR and l_dB_x per class.")
+
+
+def _transfer_figures(study: Any, uap: Mapping[str, Any], tables: Sequence[TableResult]) -> list:
     """Table 4: for each table the profile lists, the ASR of each victim's UAPs on every other
     victim (one panel per method and scenario); a note instead where a table has one victim."""
     from advlib.run.transfer import plot_transfer
@@ -1192,7 +1264,15 @@ def transfer_figures(study: Any, uap: Mapping[str, Any], tables: Sequence[TableR
     return out
 
 
-def playback(study: Any, uap: Mapping[str, Any]) -> list[tuple[str, pd.DataFrame]]:
+def transfer_figures(study: Any, uap: Mapping[str, Any], tables: Sequence[TableResult]) -> Section:
+    """Table 4 (:func:`_transfer_figures`) as the page's section."""
+    out = Section()
+    for fig, text in _transfer_figures(study, uap, tables):
+        out.text(text) if fig is None else out.figure(fig, text)
+    return out
+
+
+def _playback(study: Any, uap: Mapping[str, Any]) -> list[tuple[str, pd.DataFrame]]:
     """Each untargeted UAP of the playback victims, crafted plainly and through EOT, played
     through random transforms (:func:`playback_rows`); one table per victim."""
     from advlib.run.runner import eot_victim
@@ -1234,6 +1314,15 @@ def playback(study: Any, uap: Mapping[str, Any]) -> list[tuple[str, pd.DataFrame
     return out
 
 
+def playback(study: Any, uap: Mapping[str, Any]) -> Section:
+    """Survival under playback (:func:`_playback`) as the page's section."""
+    played = _playback(study, uap)
+    out = Section()
+    for title, table in played:
+        out.table(table, title, formats=PLAYBACK_FORMATS)
+    return out if played else out.text("*No playback study in this profile.*")
+
+
 PLAYBACK_FORMATS = {
     "kept under playback (%)": "{:.1f}",
     "mean SNR (dB)": "{:.1f}",
@@ -1241,7 +1330,7 @@ PLAYBACK_FORMATS = {
 }
 
 
-def per_target(tables: Sequence[TableResult]) -> list[tuple[str, pd.DataFrame]]:
+def _per_target(tables: Sequence[TableResult]) -> list[tuple[str, pd.DataFrame]]:
     """Appendix D (Tables 6-11): each table's per-target rows, for reading."""
     out = []
     for tr in tables:
@@ -1262,6 +1351,14 @@ def per_target(tables: Sequence[TableResult]) -> list[tuple[str, pd.DataFrame]]:
     return out
 
 
+def per_target(tables: Sequence[TableResult]) -> Section:
+    """Tables 6-11 (:func:`_per_target`) as the page's section."""
+    out = Section()
+    for title, table in _per_target(tables):
+        out.table(table, title, formats=PER_TARGET_FORMATS)
+    return out
+
+
 PER_TARGET_FORMATS = {"ASR train (%)": "{:.1f}", "SNR (dB)": "{:.1f}", "l_dB_x (dB)": "{:.1f}"}
 
 
@@ -1275,7 +1372,7 @@ class Heard:
     players: list[Any]
 
 
-def listen(study: Any, tables: Sequence[TableResult]) -> list[Heard]:
+def _listen(study: Any, tables: Sequence[TableResult]) -> list[Heard]:
     """For each victim of Tables 1-2, its untargeted penalty UAP: waveform and spectrogram, and
     the clean held-out clip it fools best, the perturbation alone and the perturbed clip."""
     from advlib import plots
@@ -1309,6 +1406,14 @@ def listen(study: Any, tables: Sequence[TableResult]) -> list[Heard]:
             ]
             cap = f"The untargeted penalty UAP of {name}: waveform and spectrogram."
             out.append(Heard(_closed(fig), cap, text, players))
+    return out
+
+
+def listen(study: Any, tables: Sequence[TableResult]) -> Section:
+    """The listening section (:func:`_listen`): each UAP's figure, caption, text and players."""
+    out = Section()
+    for h in _listen(study, tables):
+        out.figure(h.figure, h.caption).text(h.text).media(*h.players)
     return out
 
 

@@ -38,6 +38,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -492,6 +493,18 @@ _PROTOCOL_VIEW = {
     "consequence": "what it changes",
     "recomputed": "recomputed",
 }
+
+
+def protocol_section(paper: str) -> Any:
+    """The page section of one paper's protocol notes: :func:`protocol_table` as a table."""
+    from advlib.study.section import Section
+
+    return Section().table(
+        protocol_table(paper),
+        f"Protocol notes: the {paper} paper beside the data sets' official protocols "
+        "(`data/papers/protocol.csv`).",
+        index=True,
+    )
 
 
 def protocol_table(paper: str) -> pd.DataFrame:

@@ -27,6 +27,7 @@ from advlib.data.core import AudioSet
 from advlib.paths import cache_dir, resolve
 from advlib.study.provenance import provenance_block
 from advlib.study.records import Records
+from advlib.study.section import Section
 from advlib.tables import caption, render
 from advlib.train.classifier import FittedVictim, fit_victim, victim_params
 
@@ -148,6 +149,25 @@ class Study:
         """``df`` as the page's next numbered table (:func:`advlib.tables.render`)."""
         self._numbers["Table"] += 1
         return render(df, title, n=self._numbers["Table"], **kw)
+
+    def show(self, section: Section) -> None:
+        """Display a chapter's :class:`~advlib.study.section.Section` in order (tables and
+        figures numbered here) and glue its values for the page's prose."""
+        from IPython.display import Markdown, display
+        from myst_nb import glue
+
+        for kind, obj, kw in section.items:
+            if kind == "table":
+                opts = dict(kw)
+                display(self.table(obj, opts.pop("title"), **opts))
+            elif kind == "caption":
+                display(self.caption(obj))
+            elif kind == "text":
+                display(Markdown(obj))
+            else:  # figure, media
+                display(obj)
+        for name, value in section.glue.items():
+            glue(name, value, display=False)
 
     def caption(self, title: str) -> Any:
         """The caption of the figure just shown: ``Figure n. title`` (Markdown)."""
