@@ -64,6 +64,22 @@ def test_headlines_values_match_the_paper_numbers_files():
     assert sorted(best["value"]) == sorted(h.loc["at_best_acc", "paper_low"])
 
 
+def _shipped_rows():
+    with open(sc.HEADLINES_CSV, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _refused(tmp_path, rows, match):
+    """Write ``rows`` as a headlines file: loading it must fail with ``match``."""
+    path = tmp_path / "h.csv"
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    with pytest.raises(ValueError, match=match):
+        sc.load_headlines(path)
+
+
 @pytest.mark.parametrize(
     ("edit", "match"),
     [
@@ -75,28 +91,14 @@ def test_headlines_values_match_the_paper_numbers_files():
     ],
 )
 def test_bad_headlines_are_named(tmp_path, edit, match):
-    with open(sc.HEADLINES_CSV, newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
+    rows = _shipped_rows()
     edit(rows[0])
-    path = tmp_path / "h.csv"
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-    with pytest.raises(ValueError, match=match):
-        sc.load_headlines(path)
+    _refused(tmp_path, rows, match)
 
 
 def test_duplicate_claims_are_refused(tmp_path):
-    with open(sc.HEADLINES_CSV, newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    path = tmp_path / "h.csv"
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows([rows[0], rows[0]])
-    with pytest.raises(ValueError, match="duplicate"):
-        sc.load_headlines(path)
+    rows = _shipped_rows()
+    _refused(tmp_path, [rows[0], rows[0]], "duplicate")
 
 
 def test_proportion_interval_is_wilson(rec):
@@ -234,17 +236,10 @@ def test_data_bound_claims_judge_only_their_data_set():
 
 
 def test_margins_are_validated(tmp_path):
-    with open(sc.HEADLINES_CSV, newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
+    rows = _shipped_rows()
     for bad, match in (("", "needs a margin"), ("-1", "positive"), ("x0.5", "exceed 1")):
         rows[0]["margin"] = bad
-        path = tmp_path / "h.csv"
-        with open(path, "w", newline="", encoding="utf-8") as fh:
-            w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            w.writeheader()
-            w.writerows(rows)
-        with pytest.raises(ValueError, match=match):
-            sc.load_headlines(path)
+        _refused(tmp_path, rows, match)
 
 
 def test_scorecard_table_has_every_claim_and_explains_differences():

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -272,26 +272,34 @@ def load_paper_numbers(paper: str = "UAP", path: str | Path | None = None) -> pd
         raise ValueError(f"unknown paper {paper!r}; known papers: {', '.join(sorted(SCHEMAS))}")
     columns = schema.columns
     file = Path(path) if path is not None else papers_dir() / f"{paper.lower()}.csv"
-    with open(file, newline="", encoding="utf-8") as fh:
-        reader = csv.reader(fh)
-        header = next(reader, None)
-        if header is None or tuple(header) != columns:
-            raise ValueError(f"{file}:1: header {header!r}, expected {','.join(columns)}")
-        records: list[dict[str, str]] = []
-        values: list[float] = []
-        for fields in reader:
-            where = f"{file}:{reader.line_num}"
-            if len(fields) != len(columns):
-                raise ValueError(f"{where}: {len(fields)} fields, expected {len(columns)}")
-            row = dict(zip(columns, fields, strict=True))
-            values.append(_check_row(row, where, paper, schema))
-            records.append(row)
+    records: list[dict[str, str]] = []
+    values: list[float] = []
+    for where, fields in _csv_rows(file, columns):
+        row = dict(zip(columns, fields, strict=True))
+        values.append(_check_row(row, where, paper, schema))
+        records.append(row)
     if not records:
         raise ValueError(f"{file}: no rows")
     df = pd.DataFrame.from_records(records, columns=list(columns))
     df["value_text"] = df["value"]
     df["value"] = pd.Series(values, index=df.index, dtype=float)
     return df
+
+
+def _csv_rows(file: Path, columns: tuple[str, ...]) -> Iterator[tuple[str, list[str]]]:
+    """The rows of a paper-numbers CSV after its header is checked against ``columns``:
+    ``(where, fields)``, ``where`` naming the file and line; a row with the wrong number of
+    fields is an error naming it."""
+    with open(file, newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if header is None or tuple(header) != columns:
+            raise ValueError(f"{file}:1: header {header!r}, expected {','.join(columns)}")
+        for fields in reader:
+            where = f"{file}:{reader.line_num}"
+            if len(fields) != len(columns):
+                raise ValueError(f"{where}: {len(fields)} fields, expected {len(columns)}")
+            yield where, fields
 
 
 def paper_values(df: pd.DataFrame, **filters: str) -> pd.DataFrame:
@@ -375,28 +383,20 @@ def load_protocol_notes(paper: str | None = None, path: str | Path | None = None
     if paper is not None and paper not in SCHEMAS:
         raise ValueError(f"unknown paper {paper!r}; known papers: {', '.join(sorted(SCHEMAS))}")
     file = Path(path) if path is not None else papers_dir() / "protocol.csv"
-    with open(file, newline="", encoding="utf-8") as fh:
-        reader = csv.reader(fh)
-        header = next(reader, None)
-        if header is None or tuple(header) != PROTOCOL_COLUMNS:
-            raise ValueError(f"{file}:1: header {header!r}, expected {','.join(PROTOCOL_COLUMNS)}")
-        records: list[dict[str, str]] = []
-        seen: set[str] = set()
-        for fields in reader:
-            where = f"{file}:{reader.line_num}"
-            if len(fields) != len(PROTOCOL_COLUMNS):
-                raise ValueError(f"{where}: {len(fields)} fields, expected {len(PROTOCOL_COLUMNS)}")
-            row = dict(zip(PROTOCOL_COLUMNS, fields, strict=True))
-            where = f"{where} (id {row['id']!r})"
-            for col in PROTOCOL_COLUMNS:
-                if col != "recomputed" and not row[col].strip():
-                    raise ValueError(f"{where}: empty {col!r}")
-            if row["paper"] not in SCHEMAS:
-                raise ValueError(f"{where}: paper {row['paper']!r} not in {sorted(SCHEMAS)}")
-            if row["id"] in seen:
-                raise ValueError(f"{where}: duplicate id")
-            seen.add(row["id"])
-            records.append(row)
+    records: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for where, fields in _csv_rows(file, PROTOCOL_COLUMNS):
+        row = dict(zip(PROTOCOL_COLUMNS, fields, strict=True))
+        where = f"{where} (id {row['id']!r})"
+        for col in PROTOCOL_COLUMNS:
+            if col != "recomputed" and not row[col].strip():
+                raise ValueError(f"{where}: empty {col!r}")
+        if row["paper"] not in SCHEMAS:
+            raise ValueError(f"{where}: paper {row['paper']!r} not in {sorted(SCHEMAS)}")
+        if row["id"] in seen:
+            raise ValueError(f"{where}: duplicate id")
+        seen.add(row["id"])
+        records.append(row)
     if not records:
         raise ValueError(f"{file}: no rows")
     df = pd.DataFrame.from_records(records, columns=list(PROTOCOL_COLUMNS))

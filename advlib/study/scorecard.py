@@ -178,10 +178,12 @@ def judge(
     claim: Mapping[str, Any], records: Sequence[Mapping[str, Any]], profile: str = ""
 ) -> dict[str, Any]:
     """The verdict on one claim from the records of its key (see the module docstring):
-    ``{"verdict", "evidence", "reason", "decisive_n"}``; ``reason`` says why it is not
-    reproduced (empty when it is), ``decisive_n`` the sample size that would decide an
-    inconclusive claim (``None`` where none can be computed)."""
-    out = {"verdict": VERDICTS[4], "evidence": "", "reason": "", "decisive_n": None}
+    ``{"verdict", "evidence", "reason", "decisive_n", "records"}``; ``reason`` says why it is
+    not reproduced (empty when it is), ``decisive_n`` the sample size that would decide an
+    inconclusive claim (``None`` where none can be computed), ``records`` the ones judged (a
+    data-bound claim's own data set's; all of them when none is on it)."""
+    out = {"verdict": VERDICTS[4], "evidence": "", "reason": "", "decisive_n": None,
+           "records": list(records)}  # fmt: skip
     if not records:
         out["reason"] = "no executed page of this profile measured it"
         return out
@@ -189,7 +191,9 @@ def judge(
     if claim.get("data_bound"):
         ours = {r.get("dataset", "") for r in records}
         records = [r for r in records if r.get("dataset", "") in paper_data]
-        if not records:
+        if records:
+            out["records"] = records
+        else:
             out["verdict"] = VERDICTS[3]
             out["reason"] = (
                 f"the paper's number is for {', '.join(sorted(paper_data))}; this profile "
@@ -359,11 +363,8 @@ def scorecard_table(
         by_key.setdefault(r["key"], []).append(r)
     rows = []
     for _, c in headlines.iterrows():
-        recs = by_key.get(c["key"], [])
-        if c["data_bound"]:
-            mine = [r for r in recs if r.get("dataset", "") in str(c["paper_data"]).split()]
-            recs = mine or recs
-        j = judge(c, recs, profile)
+        j = judge(c, by_key.get(c["key"], []), profile)
+        recs = j["records"]
         v, reason = j["verdict"], j["reason"]
         if v != VERDICTS[0] and recs:
             reason = f"{reason}. Known differences: {c['known_differences']}"

@@ -28,19 +28,28 @@ __all__ = [
 def set_title(path: str | Path, title: str) -> None:
     """Replace the first level-1 heading of the notebook's first markdown cell with ``title``
     (an executed page is named by its parameters; the source keeps a generic heading)."""
+    _edit(path, lambda nb: _set_title(nb, title, path))
+
+
+def _edit(path: str | Path, change: Any) -> Any:
+    """Read the notebook at ``path``, apply ``change(nb)``, write it back; ``change``'s value."""
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
+    out = change(nb)
+    nbformat.write(nb, path)
+    return out
+
+
+def _set_title(nb: Any, title: str, where: Any) -> None:
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             text, n = re.subn(r"^# .*$", f"# {title}", cell.source, count=1, flags=re.M)
             if n == 0:
-                raise ValueError(f"{path}: first markdown cell has no '# ' heading")
+                raise ValueError(f"{where}: first markdown cell has no '# ' heading")
             cell.source = text
-            break
-    else:
-        raise ValueError(f"{path}: no markdown cell")
-    nbformat.write(nb, path)
+            return
+    raise ValueError(f"{where}: no markdown cell")
 
 
 _IMAGES = ("image/png", "image/jpeg", "image/svg+xml")
@@ -51,9 +60,10 @@ def add_alt_text(path: str | Path) -> int:
     (cell metadata ``mystnb.image.alt``): the texts its figures carried
     (:mod:`advlib.tools.alttext`), joined per cell, or else "Figure in section ..." from the nearest
     heading above. Returns the number of cells given an alt text."""
-    import nbformat
+    return _edit(path, _add_alt_text)
 
-    nb = nbformat.read(path, as_version=4)
+
+def _add_alt_text(nb: Any) -> int:
     heading, changed = "", 0
     for cell in nb.cells:
         if cell.cell_type == "markdown":
@@ -77,7 +87,6 @@ def add_alt_text(path: str | Path) -> int:
         if not image.get("alt"):
             image["alt"] = alt[:1000]
             changed += 1
-    nbformat.write(nb, path)
     return changed
 
 
@@ -110,11 +119,12 @@ def execute(
 ) -> Path:
     """Execute a notebook source with ``parameters`` (papermill) into ``output``, then set
     its page ``title`` (when given) and give every figure an alt text."""
+    import nbformat
     import papermill
 
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    papermill.execute_notebook(
+    nb = papermill.execute_notebook(
         read_source(source),
         str(output),
         parameters=dict(parameters or {}),
@@ -123,10 +133,11 @@ def execute(
         progress_bar=False,
         log_output=log_output,
     )
-    show_parameters_once(output)
+    _show_parameters_once(nb)  # the executed notebook, finished in memory and written once
     if title:
-        set_title(output, title)
-    add_alt_text(output)
+        _set_title(nb, title, output)
+    _add_alt_text(nb)
+    nbformat.write(nb, output)
     return output
 
 
@@ -135,9 +146,10 @@ def show_parameters_once(path: str | Path) -> None:
     ``injected-parameters`` cell, collapsed behind a toggle); the source's defaults are
     removed from the page. Without injected parameters the defaults are what ran: kept,
     collapsed."""
-    import nbformat
+    _edit(path, _show_parameters_once)
 
-    nb = nbformat.read(path, as_version=4)
+
+def _show_parameters_once(nb: Any) -> None:
     code = [c for c in nb.cells if c.cell_type == "code"]
     injected = any("injected-parameters" in c.metadata.get("tags", []) for c in code)
     for c in code:
@@ -146,7 +158,6 @@ def show_parameters_once(path: str | Path) -> None:
             tags.append("remove-cell" if injected else "hide-input")
         elif "injected-parameters" in tags:
             tags.append("hide-input")
-    nbformat.write(nb, path)
 
 
 def parameter_defaults(path: str | Path) -> dict[str, Any]:

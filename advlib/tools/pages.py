@@ -110,31 +110,18 @@ def page_parameters(
             "eot": att.get("eot"),
             "bench_file": f"{gen}/bench_attacks.json",
         }
-    if page == "uap":
-        uap = cfg["uap"]
-        names = sorted({t["dataset"] for t in uap["tables"]})
+    if page in ("uap", "at", "gan"):
+        section = cfg[page]
+        if page == "at":  # its images come from each classifier's own front-end, no victims
+            names, victims = list(section["datasets"]), False
+        else:
+            key = "tables" if page == "uap" else "victims"
+            names, victims = sorted({t["dataset"] for t in section[key]}), True
         return {
             "profile": cfg["profile"],
             "seed": cfg["seed"],
-            "datasets": chapter_datasets(cfg, names),
-            "uap": uap,
-        }
-    if page == "at":
-        at = cfg["at"]
-        return {
-            "profile": cfg["profile"],
-            "seed": cfg["seed"],
-            "datasets": chapter_datasets(cfg, at["datasets"], victims=False),
-            "at": at,
-        }
-    if page == "gan":
-        gan = cfg["gan"]
-        names = sorted({v["dataset"] for v in gan["victims"]})
-        return {
-            "profile": cfg["profile"],
-            "seed": cfg["seed"],
-            "datasets": chapter_datasets(cfg, names),
-            "gan": gan,
+            "datasets": chapter_datasets(cfg, names, victims=victims),
+            page: section,
         }
     if page == "scorecard":
         return {"profile": cfg["profile"], "executed_dir": gen}
