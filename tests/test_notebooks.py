@@ -173,6 +173,7 @@ def test_notebooks_run_under_papermill(tmp_path, tmp_cache):
                    "<audio", "image/png", "SNR [0,1] (dB)", "23.468", "Table 5, ours",
                    "Figure 1. Effect of the confidence", "ASR test (%)"):  # fmt: skip
         assert needle in ut, f"UAP page lacks {needle!r}"
+    assert "Adam steps" in ut and "paper only" in ut, "the penalty method's two gradients"
 
     # the adversarial-training chapter at its own tiny defaults (one classifier, two images)
     execute("at.md", out / "at.ipynb", {"profile": "test"})
