@@ -171,6 +171,7 @@ def test_notebooks_run_under_papermill(tmp_path, tmp_cache):
                    "Figure 1. Effect of the confidence", "ASR test (%)", "Protocol notes",
                    "UAP-T5-untargeted-sincnet_vgg19"):  # fmt: skip
         assert needle in ut, f"UAP page lacks {needle!r}"
+    assert "Adam steps" in ut and "paper only" in ut, "the penalty method's two gradients"
 
     # the adversarial-training chapter at its own tiny defaults (one classifier, two images)
     execute("at.md", out / "at.ipynb", {"profile": "test"})

@@ -318,3 +318,107 @@ def test_significance_records_mcnemar_over_every_clip():
     assert rec["dataset"] == "loader-" and "McNemar over clips" in rec["method"]
     assert "penalty higher in 1 of 1" in rec["label"] and "Z < -1.58" in rec["label"]
     assert len(sig.paper) > 0
+
+
+# --------------------------------------------------------------------------- the two gradients
+
+
+def test_variant_settings_keep_the_main_tables_cache_entry():
+    # METHODS sets variant "code": that variant is returned unchanged, the other added
+    st = us.variant_settings(METHODS, "untargeted", "code")
+    assert st == us.uap_settings(METHODS, "uap_penalty", "untargeted")
+    assert us.variant_settings(METHODS, "untargeted", "paper")["variant"] == "paper"
+    plain = {"uap_penalty": {"steps": 5}, "uap_iterative": {}}
+    assert "variant" not in us.variant_settings(plain, "targeted", "paper"), "the default"
+    assert us.variant_settings(plain, "targeted", "code")["variant"] == "code"
+    with pytest.raises(ValueError, match="variant"):
+        us.variant_settings(plain, "targeted", "exact")
+    uap = {"methods": plain, "tables": [{"artefact": "Table 1"}, {"artefact": "Table 2"}]}
+    assert us.main_variant(uap) == "paper"
+    uap["tables"][1]["overrides"] = {"uap_penalty": {"variant": "code"}}
+    assert us.main_variant(uap) == (
+        "paper (Table 1, untargeted); paper (Table 1, targeted); "
+        "code (Table 2, untargeted); code (Table 2, targeted)"
+    )
+
+
+def test_adam_steps_from_the_record():
+    rec = {"clips": list(range(20)), "backward_samples": 3 * 20 + 7}
+    assert us.adam_steps(rec, {"batch_size": 8}) == 3 * 3 + 1
+    assert us.adam_steps(rec, {"batch_size": 100}) == 4, "a batch is at most the crafting set"
+    assert us.adam_steps({"clips": [0, 1], "backward_samples": 0}, {}) == 0
+
+
+def test_variants_table_on_a_tiny_victim(setup, tmp_path):
+    data, fit = setup
+    cache = Cache(tmp_path)
+    x, y = eval_clips(data, None)
+    got = us.variant_results(cache, fit, data, METHODS, x, y, n_craft=20, targets=[1])
+    assert [(r.target, r.settings["variant"]) for v in us.VARIANTS for r in got[v]] == [
+        (None, "paper"), (1, "paper"), (None, "code"), (1, "code")
+    ]  # fmt: skip
+    # the variant of the main tables (METHODS: code) is their cache entry, not a new UAP
+    st = us.uap_settings(METHODS, "uap_penalty", "untargeted")
+    v, _, hit = craft_uap(cache, fit, data, "uap_penalty", st, n=20)
+    assert hit and torch.equal(v, got["code"][0].v)
+    t = us.variants_table([(got, x, y)])
+    assert list(t["variant"]) == ["paper", "code", "paper", "code"]
+    assert list(t["scenario"]) == ["targeted", "targeted", "untargeted", "untargeted"]
+    for col in ("ASR test (%)", "SNR [0,1] (dB)", "SNR (dB)", "l_dB_x (dB)", "Adam steps",
+                "passes", "p (McNemar)", "p Holm (McNemar)"):  # fmt: skip
+        assert col in t.columns
+    # McNemar on the same clips, paper against code, on the first row of each pair
+    u = t[t["scenario"] == "untargeted"].reset_index(drop=True)
+    a = got["paper"][0].test.table["success"].to_numpy()
+    b = got["code"][0].test.table["success"].to_numpy()
+    mc = mcnemar_exact(a, b)
+    assert (u.loc[0, "paper only"], u.loc[0, "code only"]) == (str(mc.b), str(mc.c))
+    assert u.loc[0, "p (McNemar)"] == f"{mc.p_value:.3g}" and u.loc[1, "p (McNemar)"] == ""
+    assert u.loc[1, "ASR test (%)"].startswith(f"{100 * b.mean():.1f} [")
+    assert np.allclose(
+        [float(p) for p in t["p Holm (McNemar)"] if p],
+        [float(f"{p:.3g}") for p in holm(t["_p"].to_numpy()[::2]).p_adjusted],
+    )
+    assert 0 < t.loc[3, "Adam steps"] <= METHODS["uap_penalty"]["steps"]
+    s = us.variants_sentence(t)
+    assert s.startswith("Over 2 comparisons") and "percentage points" in s
+    with pytest.raises(ValueError, match="variant"):
+        us.variants_table([({"paper": got["paper"]}, x, y)])
+    with pytest.raises(ValueError, match="different victims or scenarios"):
+        us.variants_table([({"paper": got["paper"], "code": got["code"][:1]}, x, y)])
+    with pytest.raises(ValueError, match="different clips"):
+        us.variants_table([({"paper": [fake("v", "uap_penalty", None, a)],
+                             "code": [fake("v", "uap_penalty", None, a[:3])]}, x, y)])  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("edit", "match"),
+    [
+        (lambda u: u.update(variants={"table": 0}), r"variants.*missing"),
+        (lambda u: u["variants"].update(bogus=1), r"variants.*unknown"),
+        (lambda u: u["variants"].update(table=9), r"variants.table.*not an index"),
+        (lambda u: u["variants"].update(victims="cnn1d_rand"), r"variants.victims.*list"),
+        (lambda u: u["variants"].update(victims=["spchcmd"]), r"variants.victims.*not a victim"),
+        (lambda u: u["variants"].update(scenarios=["both"]), r"variants.scenarios"),
+        (lambda u: u["variants"].update(scenarios=[]), r"variants.scenarios"),
+        (lambda u: u.update(variants=[]), r"uap.variants"),
+        (lambda u: u.update(variants=[u["variants"], u["variants"]]), r"variants\[1\].*twice"),
+    ],
+)
+def test_bad_variants_parts_are_refused(edit, match):
+    import copy
+
+    cfg = copy.deepcopy(load_profile("demo"))
+    edit(cfg["uap"])
+    with pytest.raises(ProfileError, match=match):
+        validate_profile(cfg, "demo")
+
+
+def test_every_profile_compares_the_variants():
+    for name, tables in (("demo", {0}), ("ci", {0}), ("paper", {0, 1})):
+        uap = load_profile(name)["uap"]
+        parts = us.variant_parts(uap)
+        assert {p["table"] for p in parts} == tables, name
+        if name == "paper":  # every victim of both tables
+            for p in parts:
+                assert p["victims"] == uap["tables"][p["table"]]["victims"]

@@ -9,7 +9,8 @@ Figs. 1-3 (:func:`sweep_table`, :func:`plot_sweep`), the transfer matrix of Tabl
 side-by-side with the paper's published numbers (:func:`beside_paper`). The page
 (``notebooks/uap.md``) is a view: one call per section (:func:`main_tables`, :func:`ranges`,
 :func:`significance`, :func:`kappa_sweep`, :func:`n_craft_sweep`, :func:`single_clip`,
-:func:`transfer_figures`, :func:`playback`, :func:`per_target`, :func:`listen`), each computing
+:func:`transfer_figures`, :func:`playback`, :func:`penalty_variants`, :func:`per_target`,
+:func:`listen`), each computing
 on the page's :class:`advlib.study.Study` and recording the scorecard's numbers on its records.
 
 Conventions (study spec, section 2). Untargeted success is the paper's Eq. 3: the prediction on
@@ -47,14 +48,18 @@ from advlib.study.section import Section
 __all__ = [
     "METHODS",
     "PAPER_TABLE5_COLUMNS",
+    "VARIANTS",
     "TableResult",
     "UapResult",
+    "adam_steps",
     "beside_paper",
     "kappa_sweep",
     "listen",
     "main_table",
     "main_tables",
+    "main_variant",
     "n_craft_sweep",
+    "penalty_variants",
     "per_target",
     "per_target_table",
     "playback",
@@ -77,6 +82,11 @@ __all__ = [
     "uap_result",
     "uap_settings",
     "uap_transfer",
+    "variant_parts",
+    "variant_results",
+    "variant_settings",
+    "variants_sentence",
+    "variants_table",
 ]
 
 METHODS = ("uap_iterative", "uap_penalty")
@@ -1330,6 +1340,234 @@ PLAYBACK_FORMATS = {
 }
 
 
+# --------------------------------------------------------------------------- the two gradients
+
+VARIANTS = ("paper", "code")
+
+
+def variant_settings(
+    methods: Mapping[str, Mapping[str, Any]],
+    scenario: str,
+    variant: str,
+    *,
+    table_overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The penalty method's settings for ``scenario`` with gradient ``variant``, otherwise the
+    main tables' settings: returned unchanged when they already use ``variant`` (left unset it is
+    the attack's default, ``"paper"``), so the UAP Tables 1-2 cached is the same cache entry."""
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
+    st = uap_settings(methods, "uap_penalty", scenario, table_overrides=table_overrides)
+    if st.get("variant", "paper") != variant:
+        st["variant"] = variant
+    return st
+
+
+def variant_results(
+    cache: Any,
+    fit: Any,
+    data: Any,
+    methods: Mapping[str, Mapping[str, Any]],
+    x_test: torch.Tensor,
+    y_test: torch.Tensor,
+    *,
+    n_craft: int,
+    targets: Sequence[int] = (),
+    scenarios: Sequence[str] = ("untargeted", "targeted"),
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    seed: int = 0,
+) -> dict[str, list[UapResult]]:
+    """The penalty UAPs of one victim in both gradient variants (:data:`VARIANTS`), on the same
+    crafting clips, targets and held-out clips: ``{variant: [UapResult, ...]}``, the untargeted
+    UAP and one targeted UAP per target for each scenario asked."""
+    out: dict[str, list[UapResult]] = {}
+    for variant in VARIANTS:
+        out[variant] = []
+        for scenario in scenarios:
+            st = variant_settings(methods, scenario, variant, table_overrides=overrides)
+            for target in (None,) if scenario == "untargeted" else tuple(targets):
+                out[variant].append(
+                    uap_result(cache, fit, data, "uap_penalty", st, x_test, y_test,
+                               n_craft=n_craft, target=target, seed=seed)
+                )  # fmt: skip
+    return out
+
+
+def adam_steps(record: Mapping[str, Any], settings: Mapping[str, Any]) -> int:
+    """The Adam steps a penalty UAP took, from its crafting record: each step back-propagates
+    one mini-batch of ``batch_size`` of the ``n`` crafting clips (the last of an epoch
+    possibly smaller), so ``backward_samples`` gives full epochs plus the steps of a last
+    partial one. At most the ``steps`` setting: fewer when the fooling rate was reached."""
+    import math
+
+    n = len(record["clips"])
+    b = min(int(settings.get("batch_size", 100)), n)
+    epochs, rest = divmod(int(record["backward_samples"]), n)
+    return epochs * math.ceil(n / b) + math.ceil(rest / b)
+
+
+def variant_parts(uap: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The profile's ``variants`` part as a list of ``{table, victims, scenarios}`` (it may be
+    one mapping or a list of them, one per table of ``uap.tables``); empty when absent."""
+    c = uap.get("variants")
+    if not c:
+        return []
+    return [dict(p) for p in (c if isinstance(c, list) else [c])]
+
+
+def variants_table(
+    parts: Sequence[tuple[Mapping[str, Sequence[UapResult]], torch.Tensor, torch.Tensor]],
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """The penalty method's two gradients side by side. ``parts``: for each of the profile's
+    tables compared, :func:`variant_results`' output (its victims' lists concatenated) with the
+    held-out clips ``(x_test, y_test)`` they were evaluated on.
+
+    One row per (data set, victim, scenario, variant): the test ASR in percent with its 95 %
+    Wilson interval (pooled over targets), mean SNR on the paper's [0, 1] arrays and on
+    zero-mean waveforms, mean l_dB_x (zero-mean), the Adam steps taken and the model passes
+    (summed over the scenario's UAPs). The first row of each (data set, victim, scenario)
+    carries McNemar's exact test, paper against code, on the same (target, clip) pairs: the
+    pairs only one variant fools, the two-sided p-value and Holm's correction across every
+    comparison of the table; the second row leaves those cells empty. Helper columns ``_p``
+    (the raw p-value) and ``_asr`` (the rate) are for :func:`variants_sentence`."""
+    rows, tests = [], []
+    for results, x_test, y_test in parts:
+        missing = [v for v in VARIANTS if not results.get(v)]
+        if missing:
+            raise ValueError(f"no UAP results for the variant(s) {missing}")
+        groups = {v: _group(results[v]) for v in VARIANTS}
+        if set(groups["paper"]) != set(groups["code"]):
+            raise ValueError("the variants were crafted for different victims or scenarios")
+        for key in sorted(groups["paper"]):
+            dataset, victim, _, scenario = key
+            pair = {v: groups[v][key] for v in VARIANTS}
+            a, b = _paired(pair["paper"]), _paired(pair["code"])
+            if a.shape != b.shape:
+                raise ValueError(f"{victim}/{scenario}: variants evaluated on different clips")
+            mc = mcnemar_exact(a, b)
+            tests.append(mc.p_value)
+            for variant in VARIANTS:
+                rs = pair[variant]
+                s = scenario_summary(rs, x_test, y_test).iloc[0]
+                first = variant == VARIANTS[0]
+                rows.append(
+                    {
+                        "data set": dataset,
+                        "victim": victim,
+                        "scenario": scenario,
+                        "variant": variant,
+                        "ASR test (%)": _pct(s["asr_test"]),
+                        "SNR [0,1] (dB)": s["snr_db_01"],
+                        "SNR (dB)": s["snr_db"],
+                        "l_dB_x (dB)": s["ldb_x"],
+                        "Adam steps": int(sum(adam_steps(r.record, r.settings) for r in rs)),
+                        "passes": int(s["passes"]),
+                        "paper only": str(mc.b) if first else "",
+                        "code only": str(mc.c) if first else "",
+                        "p (McNemar)": f"{mc.p_value:.3g}" if first else "",
+                        "_p": mc.p_value,
+                        "_asr": s["asr_test"].rate,
+                    }
+                )
+    if not rows:
+        raise ValueError("no UAP results to compare")
+    df = pd.DataFrame(rows)
+    adj = holm(np.asarray(tests, float), alpha).p_adjusted
+    df["p Holm (McNemar)"] = [f"{adj[i // 2]:.3g}" if i % 2 == 0 else "" for i in range(len(df))]
+    return df
+
+
+def variants_sentence(table: pd.DataFrame, alpha: float = 0.05) -> str:
+    """What the comparison of the two variants found (:func:`variants_table`), with its
+    numbers: the range of the ASR and SNR differences, and the verdict of McNemar's test."""
+    paper = table[table["variant"] == "paper"].reset_index(drop=True)
+    code = table[table["variant"] == "code"].reset_index(drop=True)
+    k = len(paper)
+    diff = 100 * (code["_asr"] - paper["_asr"])
+    snr = (code["SNR [0,1] (dB)"] - paper["SNR [0,1] (dB)"]).to_numpy(float)
+    snr = snr[np.isfinite(snr)]
+    sig = holm(paper["_p"].to_numpy(float), alpha).p_adjusted < alpha
+    higher = int((sig & (diff.to_numpy() > 0)).sum())
+    lower = int((sig & (diff.to_numpy() < 0)).sum())
+    snr_text = (
+        f"its mean SNR (the paper's [0, 1] convention) by {snr.min():+.1f} to {snr.max():+.1f} dB"
+        if snr.size
+        else "its SNR is undefined (a perturbation stayed zero)"
+    )
+    return (
+        f"Over {k} comparison{'s' if k != 1 else ''} (victim and scenario), the code variant's "
+        f"test ASR differs from the paper variant's by {diff.min():+.1f} to {diff.max():+.1f} "
+        f"percentage points and {snr_text}. McNemar's exact test on the same clips, "
+        f"Holm-corrected at {alpha}, finds the code variant higher in {higher} and lower in "
+        f"{lower} of the {k}; in the other {k - higher - lower} the data do not distinguish the "
+        "two gradients at this sample size."
+    )
+
+
+VARIANTS_FORMATS = {c: "{:.1f}" for c in ("SNR [0,1] (dB)", "SNR (dB)", "l_dB_x (dB)")}
+
+
+def main_variant(uap: Mapping[str, Any]) -> str:
+    """The gradient variant of the penalty UAPs of the profile's Tables 1-2 (and sweeps):
+    ``"paper"`` unless its settings (or a table's overrides) set ``variant``; each distinct
+    setting named with where it applies when they differ."""
+    used = {
+        (tab.get("artefact", f"Table {i + 1}"), s): uap_settings(
+            uap["methods"], "uap_penalty", s, table_overrides=tab.get("overrides")
+        ).get("variant", "paper")
+        for i, tab in enumerate(uap["tables"])
+        for s in ("untargeted", "targeted")
+    }
+    if len(set(used.values())) == 1:
+        return next(iter(used.values()))
+    return "; ".join(f"{v} ({art}, {s})" for (art, s), v in used.items())
+
+
+def penalty_variants(study: Any, uap: Mapping[str, Any]) -> Section:
+    """The penalty UAP crafted with the exact gradient of the paper's loss (``variant="paper"``)
+    and with the authors' code's gradient (``variant="code"``) on the victims and scenarios of
+    the profile's ``variants`` part, all else as in Tables 1-2 (their cached UAPs are reused for
+    the variant they use). The glue says which variant this profile's Tables 1-2 use
+    (``uap_variant_main``) and what the comparison found (``uap_variants_sentence``)."""
+    glue = {"uap_variant_main": main_variant(uap)}
+    parts = variant_parts(uap)
+    if not parts:
+        glue["uap_variants_sentence"] = "This profile runs no comparison of the two variants."
+        return Section(glue=glue).text("*No comparison of the two variants in this profile.*")
+    computed, where = [], []
+    for c in parts:
+        tab, data, x, y, targets = table_setup(study, uap, c["table"])
+        results: dict[str, list[UapResult]] = {v: [] for v in VARIANTS}
+        for name in c["victims"]:
+            got = variant_results(
+                study.cache,
+                study.victim(tab["dataset"], name),
+                data,
+                uap["methods"],
+                x,
+                y,
+                n_craft=uap["n_craft"],
+                targets=targets,
+                scenarios=c.get("scenarios", ["untargeted", "targeted"]),
+                overrides=tab.get("overrides"),
+                seed=study.seed,
+            )
+            for v in VARIANTS:
+                results[v] += got[v]
+        computed.append((results, x, y))
+        art = tab.get("artefact", f"Table {c['table'] + 1}")
+        where.append(f"{study.title(tab['dataset'])} ({art}'s settings, {len(x)} held-out clips)")
+    table = variants_table(computed)
+    glue["uap_variants_sentence"] = variants_sentence(table)
+    title = (
+        f"The penalty method's two gradients on {'; '.join(where)}: McNemar's exact test, "
+        "paper against code, on the same clips, Holm-corrected across the comparisons."
+    )
+    shown = table.drop(columns=["_p", "_asr"])
+    return Section(glue=glue, data=table).table(shown, title, formats=dict(VARIANTS_FORMATS))
+
+
 def _per_target(tables: Sequence[TableResult]) -> list[tuple[str, pd.DataFrame]]:
     """Appendix D (Tables 6-11): each table's per-target rows, for reading."""
     out = []
@@ -1420,7 +1658,7 @@ def listen(study: Any, tables: Sequence[TableResult]) -> Section:
 # The profile's ``uap`` section: checked when the profile is loaded
 # (advlib.chapters.load_profile).
 _UAP = {"n_craft", "n_eval", "methods", "tables", "confidence", "n_craft_sweep", "single",
-        "transfer", "playback"}  # fmt: skip
+        "transfer", "playback", "variants"}  # fmt: skip
 _UAP_TABLE = {"artefact", "dataset", "victims", "targets", "overrides", "model_accuracy"}
 _UAP_PARTS = {
     "confidence": ({"table", "victims", "values", "target"}, {"table", "victims", "values"}),
@@ -1432,6 +1670,7 @@ _UAP_PARTS = {
     "transfer": ({"tables"}, {"tables"}),
     "playback": ({"table", "victims", "draws", "eot_samples"}, {"table", "victims"}),
 }
+_UAP_VARIANTS = {"table", "victims", "scenarios"}
 
 
 def validate_section(uap: Any, datasets: dict[str, Any], source: str) -> None:
@@ -1496,6 +1735,10 @@ def validate_section(uap: Any, datasets: dict[str, Any], source: str) -> None:
         for t in refs:
             if not isinstance(t, int) or not 0 <= t < len(tables):
                 fail(source, pwhere, f"table {t!r} is not an index of uap.tables")
+        if part in ("confidence", "playback", "variants") and (
+            not isinstance(sec["victims"], list) or not sec["victims"]
+        ):
+            fail(source, f"{pwhere}.victims", "must be a non-empty list")
         trained = tables[refs[0]]["victims"]
         named = [
             *sec.get("victims", []),
@@ -1508,3 +1751,48 @@ def validate_section(uap: Any, datasets: dict[str, Any], source: str) -> None:
             fail(source, f"{pwhere}.values", "must be a non-empty list")
         if part == "single":
             check("uap_penalty", f"{pwhere}.settings", **(sec.get("settings") or {}))
+    if "variants" in uap:
+        _check_variants(uap["variants"], tables, source, check)
+
+
+def _check_variants(c: Any, tables: list, source: str, check: Any) -> None:
+    """``uap.variants``: one ``{table, victims, scenarios}`` mapping, or a list of them (one per
+    table of ``uap.tables``, each table at most once)."""
+    from advlib.run.universal import SCENARIOS
+
+    parts = c if isinstance(c, list) else [c]
+    if not parts:
+        fail(source, "uap.variants", "must be a mapping or a non-empty list of mappings")
+    seen = set()
+    for i, sec in enumerate(parts):
+        pwhere = f"uap.variants[{i}]" if isinstance(c, list) else "uap.variants"
+        check_keys(source, pwhere, sec, _UAP_VARIANTS, {"table", "victims"})
+        t = sec["table"]
+        if not isinstance(t, int) or isinstance(t, bool) or not 0 <= t < len(tables):
+            fail(source, f"{pwhere}.table", f"table {t!r} is not an index of uap.tables")
+        if t in seen:
+            fail(source, f"{pwhere}.table", f"table {t} is compared twice")
+        seen.add(t)
+        victims = sec["victims"]
+        if not isinstance(victims, list) or not victims:
+            fail(source, f"{pwhere}.victims", "must be a non-empty list")
+        for v in victims:
+            if v not in tables[t]["victims"]:
+                fail(source, f"{pwhere}.victims", f"{v!r} is not a victim of uap.tables[{t}]")
+        if len(set(victims)) != len(victims):
+            fail(source, f"{pwhere}.victims", "lists a victim twice")
+        scen = sec.get("scenarios", list(SCENARIOS))
+        if (
+            not isinstance(scen, list)
+            or not scen
+            or not all(isinstance(s, str) and s in SCENARIOS for s in scen)
+            or len(set(scen)) != len(scen)
+        ):
+            fail(
+                source,
+                f"{pwhere}.scenarios",
+                f"must be a non-empty list of distinct scenarios among {list(SCENARIOS)}",
+            )
+        overrides = tables[t].get("overrides")
+        for v in VARIANTS:  # both gradients must be valid settings of the table
+            check("uap_penalty", f"{pwhere} (variant {v})", table_overrides=overrides, variant=v)

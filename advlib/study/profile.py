@@ -54,6 +54,8 @@ Schema::
       single: {table: 0, victim: <victim>, settings: {c: 0.2, confidence: 90, steps: 19}}
       transfer: {tables: [0]}                                                   # Table 4
       playback: {table: 0, victims: [...], draws: 8, eot_samples: 4}
+      variants: {table: 0, victims: [...],            # the penalty method's two gradients
+                 scenarios: [untargeted, targeted]}   # (or a list of these, one per table)
 """
 
 from __future__ import annotations
