@@ -446,6 +446,27 @@ def test_cell_knobs_merge_frontend_arch_and_representation():
     assert ats.cell_knobs({"archs": {"vgg16": {"width": 1}}}, "vgg16", "dwt") == {
         "width": 1, "representation": "dwt"
     }  # fmt: skip
+    # the CWT knobs reach the CWT cells only (the other cells keep their knobs and cache keys)
+    at["frontend"]["cwt_scales"] = 16
+    assert ats.cell_knobs(at, "resnet56", "dwt") == {
+        "image_size": [32, 32], "n_fft": 512, "representation": "dwt"
+    }  # fmt: skip
+    assert ats.cell_knobs(at, "resnet56", "cwt_tonnetz")["cwt_scales"] == 16
+
+
+def test_cwt_representations_are_titled_and_set_beside_the_papers_dwt():
+    """The paper's "DWT" images are Morlet CWT images: our CWT rows get its DWT numbers."""
+    assert ats.REP_TITLES["cwt"] == "CWT (Morlet)"
+    assert ats.TITLE["cwt_tonnetz"] == "CWT (Morlet)+tonnetz"
+    paper = load_paper_numbers("AT")
+    ours = pd.DataFrame({"representation": ["cwt_tonnetz", "dwt_tonnetz", "cwt"],
+                         "arch": ["resnet56", "resnet56", "alexnet"],
+                         "accuracy": [50.0, 60.0, 40.0]})  # fmt: skip
+    out = ats.beside_paper(ours, paper, artefact="Table I", metric="accuracy", column="accuracy")
+    rows = out.set_index(["representation", "arch"])
+    assert rows.loc[("cwt_tonnetz", "resnet56"), "paper esc50"] == 71.79
+    assert rows.loc[("dwt_tonnetz", "resnet56"), "paper esc50"] == 71.79
+    assert rows.loc[("cwt", "alexnet"), "paper esc50"] == 65.39
 
 
 def test_training_pair_shares_the_pgd_budget():

@@ -19,6 +19,7 @@ from advlib.models.frontends import (
     Chroma,
     DWTScalogram,
     GammatoneBank,
+    MorletCWT,
     SincConv,
     STFTLogMagnitude,
     Tonnetz,
@@ -511,6 +512,7 @@ TINY = {
     "dwt_log_frames": (lambda: DWTScalogram("db2", levels=2, frames=3, log=True), 15),
     "chroma": (lambda: Chroma(8000, n_fft=32, hop_length=16), 64),
     "tonnetz": (lambda: Tonnetz(8000, n_fft=32, hop_length=16), 64),
+    "cwt": (lambda: MorletCWT(8000, n_scales=3, f_min=1000, f_max=3000, hop_length=4), 20),
     "mfcc": (
         lambda: MFCC(8000, frame_length=16, hop_length=8, n_fft=32, n_mels=8, n_mfcc=6, lifter=4),
         44,
@@ -538,6 +540,7 @@ BATCH = {
     "dwt": (lambda: DWTScalogram(levels=4), 1000),
     "chroma": (lambda: Chroma(16000, n_fft=512, hop_length=128), 2000),
     "tonnetz": (lambda: Tonnetz(16000, n_fft=512, hop_length=128), 2000),
+    "cwt": (lambda: MorletCWT(16000, n_scales=24, f_min=100, chunk_elements=5000), 2000),
     "mfcc": (lambda: MFCC(), 4096),
 }
 
@@ -585,6 +588,14 @@ def test_buffers_follow_dtype_and_are_not_parameters():
         (lambda: DWTScalogram(levels=0), "levels"),
         (lambda: DWTScalogram("morl"), "discrete"),
         (lambda: DWTScalogram(mode="zero"), "periodization"),
+        (lambda: MorletCWT(n_scales=0), "n_scales"),
+        (lambda: MorletCWT(f_min=0.0), "f_min"),
+        (lambda: MorletCWT(f_min=500, f_max=400), "f_min"),
+        (lambda: MorletCWT(8000, f_max=4500), "Nyquist"),
+        (lambda: MorletCWT(bandwidth=0.0), "bandwidth"),
+        (lambda: MorletCWT(center=-1.0), "center"),
+        (lambda: MorletCWT(hop_length=0), "hop_length"),
+        (lambda: MorletCWT(norm="l3"), "norm"),
         (lambda: Chroma(0), "sample_rate"),
         (lambda: Chroma(16000, tuning=0.7), "tuning"),
         (lambda: Tonnetz(16000, hop_length=0), "hop_length"),
@@ -606,8 +617,95 @@ def test_bad_inputs_raise():
         SincConv()(torch.zeros(1, 2, 1000))
     with pytest.raises(TypeError):
         STFTLogMagnitude()(torch.zeros(1, 1000, dtype=torch.int64))
+    with pytest.raises(ValueError, match="too short"):
+        MorletCWT()(torch.zeros(1, 1))
 
 
 def test_erb_space_endpoints():
     fc = erb_space(100, 8000, 5)
     assert fc[0] == pytest.approx(100) and fc[-1] == pytest.approx(8000)
+
+
+# --------------------------------------------------------------------------------------------
+# continuous wavelet transform (complex Morlet)
+# --------------------------------------------------------------------------------------------
+
+
+def _cwt_direct(x: np.ndarray, scales: np.ndarray, b: float, c: float) -> np.ndarray:
+    """``W[s, n] = s^(-1/2) sum_k x[k] conj(psi((k - n) / s))``, the untruncated definition."""
+    k = np.arange(len(x))
+    u = (k[None, :] - k[:, None])[None] / scales[:, None, None]  # (scale, n, k)
+    psi = np.exp(-(u**2) / b) * np.exp(2j * np.pi * c * u) / np.sqrt(np.pi * b)
+    return (np.conj(psi) * x).sum(-1) / np.sqrt(scales)[:, None]
+
+
+def test_cwt_matches_direct_definition():
+    with float64_constants():
+        mod = MorletCWT(8000, n_scales=10, f_min=200, f_max=3500, hop_length=4, truncate=6.0)
+    x = chirp_noise(300, seed=3).astype(np.float64)
+    w = mod.coefficients(torch.from_numpy(x)).numpy()
+    ref = _cwt_direct(x, mod.scales.numpy(), 1.5, 1.0)
+    assert w.shape == ref.shape == (10, 300)
+    assert np.abs(w - ref).max() <= 1e-10 * np.abs(ref).max()
+    # float32 module, default truncation (envelope 1e-7)
+    w32 = MorletCWT(8000, n_scales=10, f_min=200, f_max=3500)(t32(x)[None])
+    assert w32.dtype == torch.float32 and w32.shape == (1, 10, 300 // 64 + 1)
+
+
+def test_cwt_matches_pywt_in_magnitude():
+    with float64_constants():
+        mod = MorletCWT(8000, n_scales=8, f_min=100, f_max=600, bandwidth=1.5, center=1.0)
+    x = np.random.default_rng(0).standard_normal(600)
+    w = np.abs(mod.coefficients(torch.from_numpy(x)).numpy())
+    # pywt differences a finely sampled integrated wavelet: precision 18 keeps its
+    # nearest-sample jitter small; scales of 13+ samples keep its half-sample box filter mild
+    ref, _ = pywt.cwt(x, mod.scales.numpy(), "cmor1.5-1.0", precision=18)
+    assert mod.scales.min() >= 13
+    for i in range(8):
+        assert np.abs(np.abs(ref[i]) - w[i]).max() <= 2e-2 * w[i].max(), i
+        assert np.median(np.abs(ref[i, 100:500]) / w[i, 100:500]) == pytest.approx(1, abs=1.5e-2)
+
+
+def test_cwt_image_is_pooled_log_magnitude():
+    mod = MorletCWT(8000, n_scales=6, f_min=300, f_max=3000, hop_length=16, log=False)
+    x = t32(chirp_noise(500, seed=1))
+    mag = mod.coefficients(x).abs()
+    pooled = torch.nn.functional.avg_pool1d(mag[None], 32, 16, padding=16, count_include_pad=False)
+    torch.testing.assert_close(mod(x), pooled[0])
+    assert mod(x).shape == (6, 500 // 16 + 1)
+    logged = MorletCWT(8000, n_scales=6, f_min=300, f_max=3000, hop_length=16, eps=1e-6)(x)
+    torch.testing.assert_close(logged, torch.log(pooled[0] + 1e-6))
+
+
+@pytest.mark.parametrize("k", [2, 7, 11])
+def test_cwt_tone_peaks_at_its_scale(k):
+    """Known answer: with norm="l1" a tone of amplitude A at scale k's centre frequency gives
+    |W| = A / 2 there (unit gain of exp(-pi^2 B (f - C)^2) at f = C), and is largest there."""
+    sr = 8000
+    with float64_constants():
+        mod = MorletCWT(sr, n_scales=16, f_min=100, f_max=3500, hop_length=50, log=False,
+                        norm="l1")  # fmt: skip
+    f0 = float(mod.frequencies[k])
+    x = 0.6 * np.cos(2 * np.pi * f0 * np.arange(4000) / sr)
+    img = mod(torch.from_numpy(x))[:, 20:60].mean(-1)  # frames far from the edges
+    assert int(img.argmax()) == k
+    assert float(img[k]) == pytest.approx(0.3, rel=1e-3)
+    # the default "l2" normalisation weighs scale s by sqrt(s): the peak still lands on k
+    with float64_constants():
+        mod2 = MorletCWT(sr, n_scales=16, f_min=100, f_max=3500, hop_length=50, log=False)
+    assert int(mod2(torch.from_numpy(x))[:, 20:60].mean(-1).argmax()) == k
+
+
+def test_cwt_centre_frequencies_and_kernels():
+    mod = MorletCWT(8000, n_scales=5, f_min=100, f_max=1600, center=1.0)
+    np.testing.assert_allclose(mod.frequencies.numpy(), [100, 200, 400, 800, 1600], rtol=1e-6)
+    np.testing.assert_allclose(mod.scales.numpy(), 8000 / mod.frequencies.numpy(), rtol=1e-6)
+    assert mod.kernels.shape == (5, 2, 2 * mod.half + 1) and not list(mod.parameters())
+    assert MorletCWT(8000).f_max == pytest.approx(3600)
+
+
+def test_cwt_chunks_do_not_change_the_result():
+    x = t32(chirp_noise(800, seed=2))[None].repeat(3, 1)
+    whole = MorletCWT(8000, n_scales=9, f_min=100, f_max=3000)(x)
+    chunked = MorletCWT(8000, n_scales=9, f_min=100, f_max=3000, chunk_elements=1)(x)
+    torch.testing.assert_close(whole, chunked)

@@ -3,8 +3,10 @@
 Paper: Alfonso Sallo et al., "Adversarially training for audio classifiers" (the AT paper; study
 spec rows AT-T1..T3, AT-F1). Six image classifiers (:mod:`advlib.models.spectrogram`) learn from
 2-D representations of environmental sounds (STFT, DWT, each optionally with the tonnetz
-appended); FGSM adversarial training (Eq. 14) is then attacked by BIM-a, BIM-b, JSMA, DeepFool,
-CW-L2 and the black-box NES attack ("PIA").
+appended; the paper's "DWT" images are continuous complex-Morlet wavelet images, for which the
+study's db4 DWT stands in, with the Morlet CWT beside it where a profile runs ``cwt``); FGSM
+adversarial training (Eq. 14) is then attacked by BIM-a, BIM-b, JSMA, DeepFool, CW-L2 and the
+black-box NES attack ("PIA").
 
 **The representation domain.** As in the paper, models train on and attacks act on the images:
 :func:`representation_data` computes each clip's image once with the victim's differentiable
@@ -111,7 +113,12 @@ REP_TITLES = {
     "dwt": "DWT",
     "stft_tonnetz": "STFT+tonnetz",
     "dwt_tonnetz": "DWT+tonnetz",
+    "cwt": "CWT (Morlet)",
+    "cwt_tonnetz": "CWT (Morlet)+tonnetz",
 }
+#: The paper's "DWT" images are continuous Morlet wavelet images: beside the paper, our CWT
+#: rows are set against its DWT rows (as our db4 DWT rows are).
+PAPER_REPRESENTATION = {"cwt": "dwt", "cwt_tonnetz": "dwt_tonnetz"}
 #: Waveform scale: the [-1, 1] waveform in the [0, 1] audio convention of the papers.
 WAVE_SCALE = 2.0
 
@@ -775,7 +782,8 @@ def beside_paper(ours: pd.DataFrame, paper: pd.DataFrame, *, artefact: str, metr
     """Our ``column`` per (representation, arch) beside the paper's ``metric`` of ``artefact``.
 
     The paper's rows of every data set it has (``dataset`` picks one) become columns
-    ``paper <dataset>``; representations and archs that we did not run are left out.
+    ``paper <dataset>``; representations and archs that we did not run are left out. Our CWT
+    rows get the paper's DWT numbers (its "DWT" images are Morlet CWT images).
     """
     pub = paper[(paper["artefact"] == artefact) & (paper["metric"] == metric)]
     if dataset is not None:
@@ -785,7 +793,8 @@ def beside_paper(ours: pd.DataFrame, paper: pd.DataFrame, *, artefact: str, metr
     for ds, g in pub.groupby("dataset"):
         m = g.set_index(["representation", "victim"])["value"]
         pairs = zip(out["representation"], out["arch"], strict=True)
-        out[f"paper {ds}"] = [m.get(pair, np.nan) for pair in pairs]
+        out[f"paper {ds}"] = [m.get((PAPER_REPRESENTATION.get(r, r), a), np.nan)
+                              for r, a in pairs]  # fmt: skip
     return out
 
 
@@ -904,9 +913,13 @@ def plot_robust_curves(fits: Mapping[str, CellFit], *, title: str = "") -> plt.F
 
 def cell_knobs(at: Mapping[str, Any], arch: str, representation: str) -> dict[str, Any]:
     """The knobs of ``arch`` on ``representation``: the section's shared front-end knobs,
-    updated by the arch's own."""
-    return {**(at.get("frontend") or {}), **(at["archs"][arch] or {}),
-            "representation": representation}  # fmt: skip
+    updated by the arch's own; the CWT knobs (``cwt_*``) only for the CWT representations, so
+    that they leave the other cells (and their cache keys) as they are."""
+    knobs = {**(at.get("frontend") or {}), **(at["archs"][arch] or {}),
+             "representation": representation}  # fmt: skip
+    if not representation.startswith("cwt"):
+        knobs = {k: v for k, v in knobs.items() if not k.startswith("cwt_")}
+    return knobs
 
 
 def training_pair(at: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

@@ -205,6 +205,8 @@ _AT_CONFIG = {
     "n_fft": 2048,
     "hop_length": 512,
     "dwt_levels": 8,
+    "cwt_scales": 128,
+    "cwt_fmin": 50.0,
 }
 _AT_KNOBS = (
     "width",
@@ -215,6 +217,8 @@ _AT_KNOBS = (
     "n_fft",
     "hop_length",
     "dwt_levels",
+    "cwt_scales",
+    "cwt_fmin",
 )
 _AT_TITLES = {
     "googlenet": "GoogLeNet",

@@ -1,6 +1,7 @@
 """The spectrogram victims of the AT paper (Alfonso Sallo et al., "Adversarially training for
 audio classifiers"): GoogLeNet, AlexNet, ResNet-18, ResNet-34, VGG-16 and ResNet-56, each on one
-of four 2-D representations computed inside ``forward`` from the waveform.
+of four 2-D representations (six with our continuous-wavelet ones) computed inside ``forward``
+from the waveform.
 
 Front-end (:class:`SpectrogramImage`), one 1-channel image per clip:
 
@@ -9,11 +10,16 @@ Front-end (:class:`SpectrogramImage`), one 1-channel image per clip:
   ``dwt_levels`` levels, mean ``|c|`` in ``image_size[1]`` time bins). The paper's "DWT" images
   are continuous Morlet wavelet visualisations; a Morlet wavelet has no discrete filter pair,
   so this is our discrete stand-in (see the front-end's docstring);
-* ``"stft_tonnetz"`` / ``"dwt_tonnetz"``: the same with the tonnetz
+* ``"cwt"``: the paper's own kind of wavelet image, a log continuous wavelet transform with
+  complex Morlet wavelets (:class:`~advlib.models.frontends.MorletCWT`, PyWavelets' ``cmor1.5-1.0``,
+  ``cwt_scales`` scales geometrically spaced from ``cwt_fmin`` to 0.45 ``sample_rate``, mean
+  ``|W|`` over windows of ``2 hop_length`` samples every ``hop_length``, the paper's 50 %
+  overlap). The paper gives neither its number of scales nor its frequency range;
+* ``"stft_tonnetz"`` / ``"dwt_tonnetz"`` / ``"cwt_tonnetz"``: the same with the tonnetz
   (:class:`~advlib.models.frontends.Tonnetz`, 6 x frames) appended below it.
 
 Each part is resized with antialiased bilinear interpolation to its rows x ``image_size[1]``
-frames (``image_size[0]`` rows for STFT/DWT, ``tonnetz_rows`` for the tonnetz), standardised per
+frames (``image_size[0]`` rows for STFT/DWT/CWT, ``tonnetz_rows`` for the tonnetz), standardised per
 clip (zero mean, unit variance: ``(p - mean) / sqrt(var + 1e-5)``, a smooth stand-in for the
 per-image scaling of the paper's PNG spectrograms), and the parts are concatenated along the
 frequency axis. This follows the paper's "append": it reports 1568 x 768 STFT/DWT images and
@@ -41,7 +47,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from advlib.models.frontends import DWTScalogram, STFTLogMagnitude, Tonnetz
+from advlib.models.frontends import DWTScalogram, MorletCWT, STFTLogMagnitude, Tonnetz
 from advlib.models.layers import Victim, check_common, scaled, trace_2d
 from advlib.models.sincnet import vgg_features
 
@@ -60,7 +66,7 @@ __all__ = [
     "spectrogram_victim",
 ]
 
-REPRESENTATIONS = ("stft", "dwt", "stft_tonnetz", "dwt_tonnetz")
+REPRESENTATIONS = ("stft", "dwt", "stft_tonnetz", "dwt_tonnetz", "cwt", "cwt_tonnetz")
 ARCHITECTURES = ("googlenet", "alexnet", "resnet18", "resnet34", "vgg16", "resnet56")
 #: smallest image side each classifier accepts (found by tracing its layers)
 _MIN_SIDE = {"alexnet": 63, "vgg16": 32, "googlenet": 15}
@@ -99,6 +105,8 @@ class SpectrogramImage(nn.Module):
         hop_length: int = 512,
         dwt_levels: int = 8,
         wavelet: str = "db4",
+        cwt_scales: int = 128,
+        cwt_fmin: float = 50.0,
     ) -> None:
         super().__init__()
         if representation not in REPRESENTATIONS:
@@ -112,6 +120,10 @@ class SpectrogramImage(nn.Module):
         base, _, tonnetz = representation.partition("_")
         if base == "stft":
             self.base = STFTLogMagnitude(n_fft, hop_length, power=2.0, eps=1e-10)
+        elif base == "cwt":
+            self.base = MorletCWT(
+                sample_rate, cwt_scales, f_min=cwt_fmin, hop_length=hop_length, log=True
+            )
         else:
             try:
                 self.base = DWTScalogram(
@@ -356,6 +368,8 @@ def spectrogram_victim(
     n_fft: int = 2048,
     hop_length: int = 512,
     dwt_levels: int = 8,
+    cwt_scales: int = 128,
+    cwt_fmin: float = 50.0,
     depth: int = 56,
 ) -> Victim:
     """AT-paper victim ``arch`` on ``representation`` images of ``input_length``-sample clips."""
@@ -369,6 +383,8 @@ def spectrogram_victim(
         n_fft=n_fft,
         hop_length=hop_length,
         dwt_levels=dwt_levels,
+        cwt_scales=cwt_scales,
+        cwt_fmin=cwt_fmin,
     )
     rows, cols = frontend.output_size
     need = _MIN_SIDE.get(arch, 1)
