@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 from scipy.stats import binom, norm
+from scipy.stats import t as student_t
 
 __all__ = [
     "HolmResult",
@@ -223,6 +224,50 @@ def stratified_mcnemar(b: object, c: object) -> StratifiedMcNemarResult:
     if B + C == 0:
         return StratifiedMcNemarResult(B, C, 1.0, len(bb))
     return StratifiedMcNemarResult(B, C, float(binom.sf(C - 1, B + C, 0.5)), len(bb))
+
+
+class ClusteredMeanResult(NamedTuple):
+    estimate: float  # the mean of the values
+    se: float  # its cluster-robust standard error
+    low: float  # two-sided 95 % interval (t with clusters - 1 degrees of freedom)
+    high: float
+    p_greater: float  # one-sided: the mean exceeds 0
+    n: int  # values
+    clusters: int
+
+
+def clustered_mean(values: object, clusters: object) -> ClusteredMeanResult:
+    r"""The mean of ``values`` and a one-sided test of "mean > 0" when values come in clusters.
+
+    Observations of one cluster (one clip attacked in several cells and by several attacks) are
+    not independent, so the standard error is the cluster-robust (sandwich) one of Liang &
+    Zeger (Biometrika 73, 1986) with the usual small-sample factor (CR1, as ``statsmodels``'
+    ``OLS(...).fit(cov_type="cluster")``):
+    :math:`\mathrm{se}^2 = \frac{G}{G-1}\frac{1}{N^2}\sum_g \big(\sum_{i \in g}
+    (v_i - \bar v)\big)^2`, with :math:`G` clusters of :math:`N` values; the test and the
+    interval use Student's t with :math:`G - 1` degrees of freedom
+    (Cameron & Miller, J. Human Resources 50, 2015, Sec. VI). With one value per cluster it is
+    the one-sample t-test. Needs two clusters or more.
+    """
+    v = np.asarray(values, dtype=float).ravel()
+    g = np.asarray(clusters).ravel()
+    if v.shape != g.shape:
+        raise ValueError(f"values and clusters differ in length: {v.size} vs {g.size}")
+    if not np.all(np.isfinite(v)):
+        raise ValueError("values contain NaN or infinite values")
+    _, codes = np.unique(g, return_inverse=True)
+    G, N = int(codes.max()) + 1 if v.size else 0, v.size
+    if G < 2:
+        raise ValueError(f"need values from at least two clusters, got {G}")
+    mean = float(v.mean())
+    sums = np.bincount(codes, weights=v - mean, minlength=G)
+    se = float(np.sqrt(G / (G - 1) * float(np.sum(sums**2))) / N)
+    q = float(student_t.ppf(0.975, G - 1))
+    if se == 0.0:
+        p = 0.0 if mean > 0 else 1.0
+    else:
+        p = float(student_t.sf(mean / se, G - 1))
+    return ClusteredMeanResult(mean, se, mean - q * se, mean + q * se, p, N, G)
 
 
 def holm(pvalues: object, alpha: float = 0.05) -> HolmResult:

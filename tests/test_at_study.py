@@ -567,3 +567,40 @@ def test_section_keeps_a_note_only_for_undefined_cells():
     s.table(pd.DataFrame({"a": [1.0, np.nan]}), "t", why="Here — marks x.")
     s.table(pd.DataFrame({"a": [1.0, 2.0]}), "u", why="Here — marks x.")
     assert s.tables[0]["notes"] == ["Here — marks x."] and "notes" not in s.tables[1]
+
+
+def _clip_results():
+    """Two cells' per-clip results (original and FGSM-trained), three clips each."""
+    rows = []
+    for arch in ("resnet56", "alexnet"):
+        for kind, scale in (("original", 1.0), ("fgsm", 2.0)):
+            for clip, (ok, l2) in enumerate([(True, 0.5), (True, 1.0), (kind == "original", 0.2)]):
+                rows.append({"dataset": "syn", "fold": 5, "representation": "stft",
+                             "arch": arch, "kind": kind, "domain": "image", "attack": "bim_a",
+                             "clip": clip, "attacked": True, "success": ok,
+                             "l2": l2 * scale if ok else np.nan})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_clip_log_ratios_pair_the_clips_fooled_on_both_models():
+    r = ats.clip_log_ratios(_clip_results())
+    # clip 2 is fooled on the original model only: left out; two cells x two clips
+    assert len(r) == 4 and r["log_ratio"].to_numpy() == pytest.approx(np.log(2.0))
+    assert sorted(r["cluster"].unique()) == ["syn/5/0", "syn/5/1"]  # a clip recurs across cells
+
+
+def test_record_eps_r_with_clips_tests_every_clip_clustered(tmp_path):
+    from advlib.stats import clustered_mean
+
+    study = _study(tmp_path)
+    res = _clip_results()
+    res.loc[(res["kind"] == "fgsm") & (res["clip"] == 1), "l2"] = [1.5, 3.0]  # vary the ratios
+    eps = ats.eps_r_table(res)
+    ats.record_eps_r(study, eps, res)
+    test = study.records.as_list()[-1]
+    ratios = ats.clip_log_ratios(res)
+    c = clustered_mean(ratios["log_ratio"], ratios["cluster"])
+    assert test["key"] == "at_raises_eps_r" and test["n"] == 2 == c.clusters
+    assert test["p_value"] == pytest.approx(c.p_greater) and test["holds"] is True
+    assert test["value"] == pytest.approx(np.exp(c.estimate))
+    assert "clip-clustered" in test["method"] and "of 2 clips" in test["label"]

@@ -175,6 +175,9 @@ def test_chapter_sections_record_and_glue(tmp_path, one_thread):
         "gan_seconds_gan", "gan_genetic_snr", "gan_seconds_genetic", "gan_pso_snr",
         "gan_seconds_pso", "gan_pesq_cnn1d_rand",
     ]  # fmt: skip
+    fast = {r["key"]: r for r in study.records.as_list()}["gan_faster_than_genetic"]
+    genetic = {r["key"]: r for r in study.records.as_list()}["gan_seconds_genetic"]
+    assert fast["n"] == genetic["n"] >= 1  # the decisive n scales from the examples timed
     rec = study.records.as_list()[0]
     table = page.tables[0]
     assert rec["n"] == len(table) and rec["value"] == pytest.approx(100 * table["success"].mean())

@@ -226,3 +226,49 @@ def test_pooling_clips_decides_where_a_sign_test_over_six_comparisons_cannot():
     sign = binomtest(5, 6, 0.5, alternative="greater").pvalue
     assert sign > 0.05
     assert stratified_mcnemar(b, c).p_value < 0.001
+
+
+def test_clustered_mean_matches_statsmodels_cluster_robust_ols():
+    import statsmodels.api as sm
+    from scipy.stats import t as student_t
+
+    from advlib.stats import clustered_mean
+
+    rng = np.random.default_rng(3)
+    clusters = np.repeat(np.arange(12), rng.integers(1, 6, size=12))
+    values = 0.3 + rng.normal(size=12)[clusters] + 0.5 * rng.normal(size=clusters.size)
+    r = clustered_mean(values, clusters)
+    fit = sm.OLS(values, np.ones((values.size, 1))).fit(
+        cov_type="cluster", cov_kwds={"groups": clusters}
+    )
+    assert r.estimate == pytest.approx(fit.params[0])
+    assert r.se == pytest.approx(fit.bse[0], rel=1e-10)
+    assert (r.n, r.clusters) == (values.size, 12)
+    assert r.p_greater == pytest.approx(student_t.sf(fit.params[0] / fit.bse[0], 11))
+    assert r.low < r.estimate < r.high
+
+
+def test_clustered_mean_with_one_value_per_cluster_is_the_one_sample_t_test():
+    from scipy.stats import ttest_1samp
+
+    from advlib.stats import clustered_mean
+
+    v = np.array([0.4, -0.1, 0.9, 0.3, 0.2, 0.7])
+    r = clustered_mean(v, np.arange(6))
+    assert r.p_greater == pytest.approx(ttest_1samp(v, 0.0, alternative="greater").pvalue)
+
+
+def test_clustered_mean_counts_a_repeated_clip_once():
+    """Ten copies of three clips' values carry the information of three clips, not thirty."""
+    from advlib.stats import clustered_mean
+
+    v = np.array([0.5, 0.1, 0.3])
+    once = clustered_mean(v, [0, 1, 2])
+    copies = clustered_mean(np.tile(v, 10), np.tile([0, 1, 2], 10))
+    naive = clustered_mean(np.tile(v, 10), np.arange(30))
+    assert copies.p_greater == pytest.approx(once.p_greater)
+    assert naive.p_greater < copies.p_greater / 100
+    with pytest.raises(ValueError, match="two clusters"):
+        clustered_mean([1.0, 2.0], [0, 0])
+    with pytest.raises(ValueError, match="NaN"):
+        clustered_mean([1.0, np.nan], [0, 1])

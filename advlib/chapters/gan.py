@@ -643,6 +643,7 @@ class GanChapter:
                 holds=t["holds"],
                 method="Mann-Whitney U, one-sided",
                 dataset=spec["dataset"],
+                n=int(min(len(secs["gan"]), len(secs[k]))),
                 label=f"GAN vs {k}",
             )
             speed.append(
