@@ -164,3 +164,21 @@ def test_every_job_command_is_valid_shell():
             assert "--parameters" in before_redirect, c[:200]
             if "--title" in c:
                 assert "--title" in before_redirect, f"--title after the redirect: {c[:300]}"
+
+
+def test_the_at_artefacts_need_the_papers_four_representations_and_allow_more():
+    """AT-T1..T3 hold with the Morlet CWT added to the paper's four images, not with one of
+    the four missing (or one of its cells left unattacked)."""
+    import copy
+
+    from advlib.study.artefacts import scheduled
+
+    cfg = load_profile("paper")
+    assert {"cwt", "cwt_tonnetz"} <= set(cfg["at"]["representations"])
+    assert scheduled(cfg)["AT-T1"] and scheduled(cfg)["AT-T2"]
+    less = copy.deepcopy(cfg)
+    less["at"]["representations"].remove("dwt")
+    assert not scheduled(less)["AT-T1"]
+    fewer = copy.deepcopy(cfg)
+    fewer["at"]["attack_cells"] = [c for c in fewer["at"]["attack_cells"] if c[1] != "stft"]
+    assert not scheduled(fewer)["AT-T2"]

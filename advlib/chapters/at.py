@@ -1405,8 +1405,10 @@ def clip_log_ratios(results: pd.DataFrame) -> pd.DataFrame:
             clips = o.index.to_numpy()[both][ok]
             parts.append(pd.DataFrame({"cluster": ["/".join([*where, str(i)]) for i in clips],
                                        "log_ratio": np.log(la[ok] / lo[ok])}))  # fmt: skip
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-        {"cluster": [], "log_ratio": []}
+    return (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame({"cluster": [], "log_ratio": []})
     )
 
 
