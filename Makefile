@@ -15,21 +15,31 @@ PYTEST_ARGS ?=
 export PATH := $(BIN):$(PATH)
 export PYTHONUNBUFFERED := 1
 
-.PHONY: all setup pipeline book test test-all lint format bench clean distclean dryrun
+LOCK := requirements.lock
+
+.PHONY: all setup lock pipeline book test test-all lint format bench clean distclean dryrun
 
 all: book
 
-# Idempotent: re-runs only when the dependency files change.
+# Idempotent: re-runs only when the dependency files change. Installs exactly the lock file
+# (every package pinned, every file checked against its sha256), then advlib itself.
 setup: $(STAMP)
-$(STAMP): pyproject.toml environment.yml
+$(STAMP): pyproject.toml $(LOCK)
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (advlib needs Python 3.11)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' 2>&1 \
-		| { grep -v "^WARNING: Location '" || true; }
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps torchattacks==3.5.1 2>&1 \
-		| { grep -v "^WARNING: Location '" || true; }
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
+		-r $(LOCK) 2>&1 | { grep -v "^WARNING: Location '" || true; }
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation \
+		-e . 2>&1 | { grep -v "^WARNING: Location '" || true; }
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "advlib (Python 3.11)" >/dev/null
 	touch $(STAMP)
+
+# Re-resolve the lock after changing a pin in pyproject.toml (and environment.yml): Python 3.11,
+# linux x86_64, with hashes; every other pin is kept (add UV_ARGS=--upgrade to move them too).
+UV_ARGS ?=
+lock: setup
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra nodeps --generate-hashes \
+		--python-version 3.11 --python-platform linux -o $(LOCK) $(UV_ARGS)
 
 # Run every notebook x parameter set of the profile (Snakemake + papermill; cached, resumable).
 pipeline: setup

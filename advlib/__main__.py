@@ -28,7 +28,10 @@ def main(argv: list[str] | None = None) -> int:
     f = sub.add_parser("fetch", help="download a real data set")
     f.add_argument("name")
     f.add_argument(
-        "root", nargs="?", default=None, help="downloads folder (default data/downloads)"
+        "root",
+        nargs="?",
+        default=None,
+        help="data root (default $ADVLIB_DATA_ROOT or data/downloads)",
     )
     d = sub.add_parser("device", help="check the device models train and run on")
     d.add_argument("--device", default=None, help="cpu, cuda, cuda:N or mps ($ADVLIB_DEVICE)")
@@ -70,9 +73,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name:20s} {e['title']}\n{'':20s} licence: {e['licence']}; {e['source']}")
     elif args.cmd == "fetch":
         from advlib.data.download import fetch
-        from advlib.paths import data_dir
+        from advlib.paths import data_root
 
-        root = args.root or data_dir() / "downloads"
+        root = args.root or data_root()
         path = fetch(args.name, root)
         print(f"{args.name}: ready in {path}")
     elif args.cmd == "device":

@@ -1,4 +1,4 @@
-"""Where things live: the repository, the vendored real data, generated data and the cache.
+"""Where things live: the repository, the real data sets, generated data and the cache.
 
 Every location can be overridden by an environment variable, so a user can point the study at
 their own copies of the real data sets without editing a profile.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["REPO_ROOT", "cache_dir", "data_dir", "resolve", "shared_data_dir"]
+__all__ = ["REPO_ROOT", "cache_dir", "data_dir", "data_root", "resolve"]
 
 #: The repository root (the folder holding ``pyproject.toml``).
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -25,14 +25,17 @@ def cache_dir() -> Path:
     return Path(os.environ.get("ADVLIB_CACHE", data_dir() / "cache"))
 
 
-def shared_data_dir() -> Path:
-    """The vendored real recordings (``ADVLIB_SHARED_DATA``; default ``../shared/data``)."""
-    return Path(os.environ.get("ADVLIB_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+def data_root() -> Path:
+    """The folder holding the real data sets, one sub-folder per set (``fsdd/``, ``esc10/``):
+    ``ADVLIB_DATA_ROOT``, default ``data/downloads`` (where ``python -m advlib fetch`` puts
+    them)."""
+    env = os.environ.get("ADVLIB_DATA_ROOT")
+    return Path(env).expanduser() if env else data_dir() / "downloads"
 
 
 def resolve(path: str | Path) -> Path:
-    """Expand ``{shared_data}``, ``{data}`` and ``{repo}`` in a profile path; relative paths
+    """Expand ``{data_root}``, ``{data}`` and ``{repo}`` in a profile path; relative paths
     are taken from the repository root."""
-    text = str(path).format(shared_data=shared_data_dir(), data=data_dir(), repo=REPO_ROOT)
+    text = str(path).format(data_root=data_root(), data=data_dir(), repo=REPO_ROOT)
     p = Path(text).expanduser()
     return p if p.is_absolute() else REPO_ROOT / p

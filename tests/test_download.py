@@ -425,8 +425,8 @@ def test_real_registry_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, digest in KNOWN_SHA256.items():
         assert dataset_info(name)["sha256"] == digest
     assert dataset_info("synthetic_env")["source"] == "generated"
-    assert dataset_info("fsdd")["vendored"] == "../shared/data/fsdd"
-    assert dataset_info("esc10")["vendored"] == "../shared/data/esc10"
+    assert dataset_info("fsdd")["vendored"] == "{data_root}/fsdd"
+    assert dataset_info("esc10")["vendored"] == "{data_root}/esc10"
     bib = bibtex_entries()
     for key in (
         "jackson2018fsdd",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-from pathlib import Path
 
 import librosa
 import numpy as np
@@ -25,8 +24,9 @@ from advlib.models.frontends import (
     Tonnetz,
     erb_space,
 )
+from advlib.paths import data_root
 
-FSDD_WAV = Path("/work/shared/data/fsdd/recordings/0_jackson_0.wav")
+FSDD_WAV = data_root() / "fsdd" / "recordings" / "0_jackson_0.wav"
 
 
 @pytest.fixture(autouse=True)

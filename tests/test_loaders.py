@@ -1,5 +1,5 @@
 """Tests of the real data-set loaders, on tiny fake sets in the real layouts and, when present, on
-the vendored real data in ``../shared/data``.
+the vendored real data in ``$ADVLIB_DATA_ROOT`` (``.ci/run`` sets it).
 
 Protocol checks are exact (which clip lands in which partition), and every bad input must raise
 an error that names the offending file.
@@ -8,7 +8,6 @@ an error that names the offending file.
 from __future__ import annotations
 
 import collections
-import os
 import re
 import shutil
 from pathlib import Path
@@ -42,12 +41,7 @@ from tests.fixtures import (
     signal,
     write_audio,
 )
-
-SHARED_DATA = Path(
-    os.environ.get(
-        "ADVLIB_SHARED_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"
-    )
-)
+from tests.helpers import vendored
 
 
 def _check_convention(s: AudioSet, length: int, sample_rate: int) -> None:
@@ -530,14 +524,9 @@ def test_gtzan_other_unreadable_or_missing_track_raises(tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------ real vendored data sets
 
-needs_shared = pytest.mark.skipif(
-    not SHARED_DATA.is_dir(), reason=f"vendored data not found at {SHARED_DATA}"
-)
 
-
-@needs_shared
 def test_real_fsdd() -> None:
-    s = load_fsdd(SHARED_DATA / "fsdd", verify=True, progress=False)
+    s = load_fsdd(vendored("fsdd"), verify=True, progress=False)
     _check_convention(s, 8000, 8000)
     counts = collections.Counter(s.split.tolist())
     assert counts["train"] + counts["valid"] == 2700 and counts["test"] == 300
@@ -555,10 +544,9 @@ def test_real_fsdd() -> None:
     assert s.class_counts() == {str(d): 300 for d in range(10)}
 
 
-@needs_shared
 @pytest.mark.slow
 def test_real_esc10() -> None:
-    s = load_esc10(SHARED_DATA / "esc10", verify=True, progress=False)
+    s = load_esc10(vendored("esc10"), verify=True, progress=False)
     _check_convention(s, 80000, 16000)
     assert len(s) == 398
     assert s.classes == (
@@ -585,9 +573,8 @@ def test_real_esc10() -> None:
     assert all(len(p) == 1 for p in _fold_partitions(s).values())
 
 
-@needs_shared
 def test_real_speech_commands_subset() -> None:
-    root = SHARED_DATA / "speech_commands_subset"
+    root = vendored("speech_commands_subset")
     s = load_speech_commands(root, verify=True, progress=False)
     _check_convention(s, 16000, 16000)
     assert len(s) == 300 and len(s.classes) == 30

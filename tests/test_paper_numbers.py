@@ -21,7 +21,6 @@ import re
 import numpy as np
 import pytest
 
-from advlib import paths
 from advlib.study.paper_numbers import (
     COLUMNS,
     GAN_GTZAN_GENRES,
@@ -34,6 +33,7 @@ from advlib.study.paper_numbers import (
     paper_values,
     papers_dir,
 )
+from tests.helpers import paper_text
 
 US8K_VICTIMS = ["cnn1d_rand", "cnn1d_gamma", "envnet_v2", "sincnet", "sincnet_vgg19"]
 PER_CLASS_TABLE = {  # App. D: one table per UrbanSound8K victim
@@ -310,8 +310,8 @@ def test_bad_header(tmp_path):
 
 # ------------------------------------------------------------------ the AT paper
 
-#: The AT paper's text extraction, outside the repository (next to it), as for the UAP paper.
-AT_TEXT = paths.REPO_ROOT.parent / "shared" / "papers" / "001_817bf23a73478b31.txt"
+#: The AT paper's text extraction, outside the repository ($ADVLIB_PAPER_TEXTS).
+AT_TEXT = paper_text("001_817bf23a73478b31.txt")
 AT_COLUMNS = SCHEMAS["AT"].columns
 # printed label -> our name, in the paper's order
 AT_DATASETS = {"ESC-50": "esc50", "UrbanSound8K": "urbansound8k"}
@@ -607,8 +607,8 @@ def test_paper_schema_checks_its_columns():
 # ------------------------------------------------------------------ the GAN paper
 
 #: The GAN paper's text extraction (Wang et al., "Targeted speech adversarial example generation
-#: with generative adversarial network", IEEE Access 2020), outside the repository, next to it.
-GAN_TEXT = paths.REPO_ROOT.parent / "shared" / "papers" / "003_0e8f3978d6491b76.txt"
+#: with generative adversarial network", IEEE Access 2020), outside the repository.
+GAN_TEXT = paper_text("003_0e8f3978d6491b76.txt")
 GAN_COLUMNS = SCHEMAS["GAN"].columns
 # printed label -> our name
 GAN_DATASETS = {"SpeechCmd": "speech_commands", "GTZAN": "gtzan"}

@@ -92,6 +92,6 @@ def load_dataset(loader: str, root: str | Path | None = None, **args: Any) -> Au
     if not root.is_dir():
         raise FileNotFoundError(
             f"data set folder {root} not found for loader {loader!r}; download it "
-            f"(advlib.data.fetch) or set the profile's root / ADVLIB_SHARED_DATA"
+            f"(advlib.data.fetch) or set the profile's root / ADVLIB_DATA_ROOT"
         )
     return LOADERS[loader](root, **args)

@@ -151,7 +151,7 @@ def load_esc10(
 ) -> AudioSet:
     """Load the ESC-10 v1 layout: ``meta.csv`` and ``audio/{fold}-{freesound id}-{take}.ogg``.
 
-    This is the layout of the vendored copy (``../shared/data/esc10``, 398 clips).
+    This is the layout of the vendored copy (``$ADVLIB_DATA_ROOT/esc10`` in CI, 398 clips).
 
     Parameters
     ----------

@@ -49,8 +49,7 @@ def load_fsdd(
     Parameters
     ----------
     root:
-        Folder holding ``recordings/`` (the vendored ``../shared/data/fsdd`` or an extracted
-        release).
+        Folder holding ``recordings/`` (a copy laid out so, or an extracted release).
     sample_rate:
         Rate of the returned clips. FSDD is recorded at 8 kHz; another rate needs
         ``resample=True``.

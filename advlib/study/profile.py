@@ -13,8 +13,8 @@ Schema::
       <name>:
         loader: synthetic | synthetic_speech | fsdd | esc10 | esc50 | urbansound8k
                 | speech_commands | gtzan
-        root: "{shared_data}/fsdd"          # not for the generated sets (synthetic,
-                                             # synthetic_speech); {shared_data}, {data}, {repo}
+        root: "{data_root}/fsdd"            # not for the generated sets (synthetic,
+                                             # synthetic_speech); {data_root}, {data}, {repo}
         args: {...}                          # loader arguments (sample_rate, length, ...)
         licence: "..."                       # shown where its audio plays
         victims:

@@ -19,11 +19,13 @@ chapter page (``chapter_datasets`` in ``workflow/Snakefile``).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from advlib.cache import Cache, param_key
 from advlib.data import GENERATED_LOADERS, load_dataset
 from advlib.data.core import AudioSet
+from advlib.data.registry import load_registry
 from advlib.paths import cache_dir, resolve
 from advlib.study.provenance import provenance_block
 from advlib.study.records import Records
@@ -32,6 +34,16 @@ from advlib.tables import caption, render
 from advlib.train.classifier import FittedVictim, fit_victim, victim_params
 
 __all__ = ["Study"]
+
+
+def _dataset_root(template: str) -> Path:
+    """A profile's ``root`` expanded (:func:`advlib.paths.resolve`); when it names a folder that
+    ``python -m advlib fetch NAME`` unpacked into (``{data_root}/fsdd``), the folder the archive
+    holds (``fsdd/free-spoken-digit-dataset-1.0.9``), so a fetched set and a copy laid out as
+    the loader reads it (``fsdd/recordings``) are found under the same ``root``."""
+    root = resolve(template)
+    inner = (load_registry()["datasets"].get(root.name) or {}).get("folder_in_archive")
+    return root / inner if inner and (root / inner).is_dir() else root
 
 
 class Study:
@@ -89,7 +101,7 @@ class Study:
         if name not in self._data:
             d = self._spec(name)
             quiet = {} if d["loader"] in GENERATED_LOADERS else {"progress": self.progress}
-            root = resolve(d["root"]) if d.get("root") else None
+            root = _dataset_root(d["root"]) if d.get("root") else None
             self._data[name] = load_dataset(d["loader"], root, **(d.get("args") or {}), **quiet)
         if fold is None:
             return self._data[name]

@@ -9,32 +9,26 @@ on the page given by ``--scorecard``, that there is a ``<table>``. Images withou
 they fail the run only with ``--require-alt``. One PNG screenshot per page and a JSON report
 (``report.json``) go to ``--out``. Exit status: 0 all checks pass, 1 a check failed, 2 no browser.
 
-Chromium is driven through its DevTools protocol over a pipe (``--remote-debugging-pipe``:
-NUL-terminated JSON on file descriptors 3 and 4), so no Python dependency beyond the standard
-library is needed; any Chromium or Chrome of the last years works (``--browser`` or ``$CHROMIUM``
-picks one, else ``chromium``, ``chromium-browser``, ``google-chrome`` on ``PATH``).
+Playwright drives the system's Chromium (``executable_path``; no browser is downloaded): any
+Chromium or Chrome of the last years works (``--browser`` or ``$CHROMIUM`` picks one, else
+``chromium``, ``chromium-browser``, ``google-chrome`` on ``PATH``). The page's network and
+JavaScript events come from a DevTools session (``new_cdp_session``).
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
-import fcntl
 import json
 import os
 import re
-import select
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 __all__ = [
     "DEFAULT_PAGES",
-    "Browser",
     "BrowserError",
     "alt_missing",
     "check_book",
@@ -65,6 +59,25 @@ KNOWN_JS_ERRORS = (r"Identifier 'THEBE_JS_URL' has already been declared",)
 
 class BrowserError(RuntimeError):
     """Chromium could not be started, died, or did not answer in time."""
+
+
+#: Chromium's flags. The pages are our own local files; the sandbox needs user namespaces,
+#: which containers and CI runners (root, AppArmor) often do not allow.
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+    "--mute-audio",
+    "--autoplay-policy=no-user-gesture-required",
+)
+#: The DevTools events :func:`_event_messages` reads.
+EVENTS = (
+    "Network.requestWillBeSent",
+    "Network.loadingFailed",
+    "Runtime.exceptionThrown",
+    "Runtime.consoleAPICalled",
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -208,7 +221,7 @@ def format_table(reports: list[dict], require_alt: bool = False) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# Chromium over the DevTools protocol (pipe transport)
+# Chromium, driven by Playwright
 # --------------------------------------------------------------------------------------------
 
 
@@ -218,182 +231,6 @@ def find_browser(explicit: str | None = None) -> str | None:
         if name and (path := shutil.which(name)):
             return path
     return None
-
-
-# Chromium reads commands from fd 3 and writes answers to fd 4: move the pipe ends there, then
-# exec the browser (a POSIX shell cannot do it portably: dash only redirects fds 0-9).
-_TRAMPOLINE = (
-    "import os, sys; r, w = int(sys.argv[1]), int(sys.argv[2]); "
-    "os.dup2(r, 3); os.dup2(w, 4); os.close(r); os.close(w); "
-    "os.execvp(sys.argv[3], sys.argv[3:])"
-)
-
-
-def _high_fd(fd: int) -> int:
-    """A copy of ``fd`` numbered 10 or above (so moving it to 3 or 4 cannot clash)."""
-    new = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
-    os.close(fd)
-    return new
-
-
-class Browser:
-    """A headless Chromium, driven by DevTools protocol messages over a pipe.
-
-    >>> with Browser("chromium") as b:  # doctest: +SKIP
-    ...     b.call("Browser.getVersion")["product"]
-    """
-
-    def __init__(self, executable: str, *, timeout: float = 60.0, extra_args=()):
-        self.timeout = timeout
-        self._next_id = 0
-        self._buf = b""
-        self.events: list[dict] = []
-        self._profile = tempfile.mkdtemp(prefix="advlib-chromium-")
-        self._log = open(Path(self._profile) / "stderr.log", "wb+")
-        cmd_r, self._cmd_w = (_high_fd(fd) for fd in os.pipe())
-        self._res_r, res_w = (_high_fd(fd) for fd in os.pipe())
-        args = [
-            "--headless=new",
-            # The pages are our own local files; the sandbox needs user namespaces, which
-            # containers and CI runners (root, AppArmor) often do not allow.
-            "--no-sandbox",
-            "--remote-debugging-pipe",
-            f"--user-data-dir={self._profile}",
-            "--no-first-run",
-            "--no-default-browser-check",
-            "--disable-gpu",
-            "--disable-extensions",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-dev-shm-usage",
-            "--hide-scrollbars",
-            "--mute-audio",
-            "--autoplay-policy=no-user-gesture-required",
-            f"--window-size={VIEWPORT[0]},{VIEWPORT[1]}",
-            *extra_args,
-            "about:blank",
-        ]
-        try:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-c", _TRAMPOLINE, str(cmd_r), str(res_w), executable, *args],
-                stdin=subprocess.DEVNULL,
-                stdout=self._log,
-                stderr=self._log,
-                pass_fds=(cmd_r, res_w),
-                start_new_session=True,
-            )
-        finally:
-            os.close(cmd_r)
-            os.close(res_w)
-        try:
-            self.version = self.call("Browser.getVersion")["product"]
-        except BrowserError:
-            self.close()
-            raise
-
-    # -- transport ---------------------------------------------------------------------------
-    def _stderr_tail(self, n: int = 1500) -> str:
-        try:
-            self._log.flush()
-            return (Path(self._profile) / "stderr.log").read_bytes()[-n:].decode(errors="replace")
-        except OSError:
-            return ""
-
-    def _read(self, deadline: float) -> None:
-        """Read at least one message (or fail at ``deadline``) into ``self.events``/answers."""
-        complete = b"\0" in self._buf
-        while not complete:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise BrowserError("Chromium did not answer in time")
-            ready, _, _ = select.select([self._res_r], [], [], min(left, 1.0))
-            if not ready:
-                if self.proc.poll() is not None:
-                    raise BrowserError(
-                        f"Chromium exited with status {self.proc.returncode}:\n"
-                        + self._stderr_tail()
-                    )
-                continue
-            chunk = os.read(self._res_r, 1 << 20)
-            if not chunk:
-                raise BrowserError("Chromium closed the DevTools pipe:\n" + self._stderr_tail())
-            self._buf += chunk
-            complete = b"\0" in chunk
-        *msgs, self._buf = self._buf.split(b"\0")
-        self.events.extend(json.loads(m) for m in msgs if m)
-
-    def call(
-        self,
-        method: str,
-        params: dict | None = None,
-        session: str | None = None,
-        timeout: float | None = None,
-    ) -> dict:
-        """Send one command and return its result (events that arrive meanwhile are kept)."""
-        self._next_id += 1
-        msg: dict[str, Any] = {"id": self._next_id, "method": method, "params": params or {}}
-        if session:
-            msg["sessionId"] = session
-        data = json.dumps(msg).encode() + b"\0"
-        while data:
-            try:
-                data = data[os.write(self._cmd_w, data) :]
-            except BrokenPipeError as exc:
-                raise BrowserError("Chromium closed the DevTools pipe") from exc
-        deadline = time.monotonic() + (timeout or self.timeout)
-        while True:
-            for k, ev in enumerate(self.events):
-                if ev.get("id") == self._next_id:
-                    del self.events[k]
-                    if "error" in ev:
-                        raise BrowserError(f"{method}: {ev['error'].get('message', ev['error'])}")
-                    return ev.get("result", {})
-            self._read(deadline)
-
-    def wait_event(self, method: str, session: str | None, timeout: float) -> dict | None:
-        """The first pending event ``method`` of ``session``; ``None`` after ``timeout``."""
-        deadline = time.monotonic() + timeout
-        while True:
-            for k, ev in enumerate(self.events):
-                if ev.get("method") == method and ev.get("sessionId") == session:
-                    return self.events.pop(k)
-            try:
-                self._read(deadline)
-            except BrowserError:
-                if time.monotonic() >= deadline:
-                    return None
-                raise
-
-    def take_events(self, session: str) -> list[dict]:
-        """Remove and return every event of ``session`` received so far."""
-        mine = [e for e in self.events if e.get("sessionId") == session and "method" in e]
-        self.events = [e for e in self.events if not (e.get("sessionId") == session)]
-        return mine
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                self.call("Browser.close", timeout=5)
-            except (BrowserError, OSError):
-                pass
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        for fd in (self._cmd_w, self._res_r):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        self._log.close()
-        shutil.rmtree(self._profile, ignore_errors=True)
-
-    def __enter__(self) -> Browser:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 # True when the page redirects itself (meta refresh; the book's index.html does) or a redirect
@@ -489,7 +326,7 @@ def _event_messages(events: list[dict], allowed_js=KNOWN_JS_ERRORS) -> tuple[lis
 
 
 def check_page(
-    browser: Browser,
+    context,
     root: Path,
     page: str,
     shot: Path | None,
@@ -500,88 +337,53 @@ def check_page(
     max_height: int = 8000,
     allowed_js=KNOWN_JS_ERRORS,
 ) -> dict:
-    """Open ``root/page``, run the checks, save a screenshot to ``shot``; the page's report."""
+    """Open ``root/page`` in a new tab of the Playwright browser ``context``, run the checks,
+    save a screenshot to ``shot``; the page's report."""
+    from playwright.sync_api import Error
+
     path = (root / page).resolve()
     if not path.is_file():
         return missing_page(page, path, expect_table=expect_table)
     t0 = time.monotonic()
-    target = browser.call("Target.createTarget", {"url": "about:blank"})["targetId"]
-    sid = browser.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+    tab = context.new_page()
+    tab.set_default_timeout(timeout * 1000)
+    events: list[dict] = []
+    cdp = context.new_cdp_session(tab)
+    for method in EVENTS:
+        cdp.on(method, lambda params, m=method: events.append({"method": m, "params": params}))
+    cdp.send("Network.enable")
+    cdp.send("Runtime.enable")
     try:
-        for domain in ("Page", "Runtime", "Network"):
-            browser.call(f"{domain}.enable", session=sid)
-        browser.call(
-            "Emulation.setDeviceMetricsOverride",
-            {"width": VIEWPORT[0], "height": VIEWPORT[1], "deviceScaleFactor": 1, "mobile": False},
-            session=sid,
-        )
-        nav = browser.call("Page.navigate", {"url": path.as_uri()}, session=sid)
-        if nav.get("errorText"):
-            return {
-                "page": page,
-                "exists": True,
-                "expect_table": expect_table,
-                "errors": [f"navigation failed: {nav['errorText']}"],
-            }
+        try:
+            tab.goto(path.as_uri(), wait_until="load")
+        except Error as exc:
+            msg = str(exc).splitlines()[0]
+            return {"page": page, "exists": True, "expect_table": expect_table, "errors": [msg]}
         for _ in range(5):
-            if browser.wait_event("Page.loadEventFired", sid, timeout) is None:
-                raise BrowserError(f"{page}: the load event did not fire within {timeout:.0f} s")
             try:
-                refresh = browser.call(
-                    "Runtime.evaluate",
-                    {"expression": _REFRESH_SCRIPT, "returnByValue": True},
-                    session=sid,
-                )["result"].get("value")
-            except BrowserError as exc:  # the redirect won the race: wait for its load
-                if "navigated" not in str(exc) and "context" not in str(exc):
+                if not tab.evaluate(_REFRESH_SCRIPT):
+                    break
+            except Error as exc:  # the redirect won the race: wait for its load
+                if "navigat" not in str(exc) and "context" not in str(exc):
                     raise
-                refresh = True
-            if not refresh:
-                break
-        res = browser.call(
-            "Runtime.evaluate",
-            {
-                "expression": f"{_PAGE_SCRIPT}({int(media_timeout * 1000)})",
-                "awaitPromise": True,
-                "returnByValue": True,
-            },
-            session=sid,
-            timeout=timeout + media_timeout * 50,
-        )
-        if "exceptionDetails" in res:
-            raise BrowserError(f"{page}: the check script failed: {res['exceptionDetails']}")
-        raw = res["result"]["value"]
-        raw["errors"], raw["warnings"] = _event_messages(browser.take_events(sid), allowed_js)
+            tab.wait_for_load_state("load")
+            tab.wait_for_timeout(200)
+        raw = tab.evaluate(f"{_PAGE_SCRIPT}({int(media_timeout * 1000)})")
+        raw["errors"], raw["warnings"] = _event_messages(events, allowed_js)
         rep = summarise_page(page, raw, expect_table=expect_table)
         if shot is not None:
-            # A viewport as tall as the page (capped): captureBeyondViewport with a clip
-            # sometimes renders the page shifted sideways (Chromium 150, pydata theme).
             height = max(VIEWPORT[1], min(int(raw.get("height") or 0), max_height))
-            browser.call(
-                "Emulation.setDeviceMetricsOverride",
-                {"width": VIEWPORT[0], "height": height, "deviceScaleFactor": 1, "mobile": False},
-                session=sid,
-            )
-            browser.call(
-                "Runtime.evaluate",
-                {"expression": _SETTLE_SCRIPT, "awaitPromise": True},
-                session=sid,
-                timeout=timeout,
-            )
-            png = browser.call(
-                "Page.captureScreenshot", {"format": "png"}, session=sid, timeout=timeout
-            )["data"]
+            tab.set_viewport_size({"width": VIEWPORT[0], "height": height})
+            tab.evaluate(_SETTLE_SCRIPT)
             shot.parent.mkdir(parents=True, exist_ok=True)
-            shot.write_bytes(base64.b64decode(png))
+            tab.screenshot(path=shot)
             rep["screenshot"] = str(shot)
         rep["seconds"] = round(time.monotonic() - t0, 2)
         return rep
+    except Error as exc:
+        raise BrowserError(f"{page}: {str(exc).splitlines()[0]}") from exc
     finally:
-        browser.take_events(sid)
-        try:
-            browser.call("Target.closeTarget", {"targetId": target}, timeout=10)
-        except BrowserError:
-            pass
+        tab.close()
 
 
 def _shot_name(page: str) -> str:
@@ -601,6 +403,8 @@ def check_book(
     allowed_js=KNOWN_JS_ERRORS,
 ) -> list[dict]:
     """Check ``pages`` (and ``scorecard``, which must hold a table) of the book in ``html``."""
+    from playwright.sync_api import Error, sync_playwright
+
     exe = find_browser(browser)
     if exe is None:
         raise BrowserError(
@@ -611,11 +415,16 @@ def check_book(
     if scorecard and scorecard not in todo:
         todo.append(scorecard)
     reports = []
-    with Browser(exe, timeout=timeout) as b:
+    with sync_playwright() as pw:
+        try:
+            b = pw.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS, timeout=timeout * 1000)
+        except Error as exc:
+            raise BrowserError(f"Chromium did not start: {exc}") from exc
+        context = b.new_context(viewport={"width": VIEWPORT[0], "height": VIEWPORT[1]})
         for page in todo:
             reports.append(
                 check_page(
-                    b,
+                    context,
                     html,
                     page,
                     out / _shot_name(page) if out is not None else None,
@@ -627,6 +436,7 @@ def check_book(
                 )
             )
         version = b.version
+        b.close()
     for r in reports:
         r["browser"] = version
     return reports
