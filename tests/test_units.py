@@ -23,9 +23,9 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 #: Smaller victims for the attack page's defaults (which train 50 epochs on 2,000 clips).
 TINY_SYNTHETIC = {
     "loader": "synthetic", "root": None, "title": "Synthetic", "licence": "CC0",
-    "args": {"seed": 0, "clips_per_class": 6, "sample_rate": 8000, "duration": 0.5},
+    "args": {"seed": 0, "clips_per_class": 10, "sample_rate": 8000, "duration": 0.5},
     "victims": {"cnn1d_rand": {"knobs": {"width": 0.25, "pools": [4, 4, 1]},
-                               "train": {"epochs": 1}}},
+                               "train": {"epochs": 6}}},
 }  # fmt: skip
 
 
