@@ -57,7 +57,7 @@ def _execute_page(page, params):
     ns = dict(params)
     for cell in read_source(ROOT / "notebooks" / f"{page}.md").cells:
         if cell.cell_type == "code" and "parameters" not in cell.metadata.get("tags", []):
-            exec(compile(cell.source, f"{page}.md", "exec"), ns)  # noqa: S102
+            exec(compile(cell.source, f"{page}.md", "exec"), ns)
     return ns
 
 
@@ -154,3 +154,55 @@ def test_units_take_the_pages_own_parameters():
         for u in page_units(cfg, page):
             assert u.study["datasets"] == json.loads(json.dumps(params["datasets"]))
             assert u.page == page and u.gpu == 1
+
+
+def test_each_unit_job_claims_its_own_gpu(tmp_path, monkeypatch):
+    """With device=cuda and several GPUs, concurrent unit jobs take distinct devices (one
+    lock per GPU); with one GPU, an explicit index or the CPU nothing is claimed."""
+    import torch
+
+    from advlib.tools.units import claim_gpu
+
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 3)
+    monkeypatch.setenv("ADVLIB_DEVICE", "cuda")
+    claims = [claim_gpu(tmp_path) for _ in range(3)]
+    assert sorted(c[0] for c in claims) == ["cuda:0", "cuda:1", "cuda:2"]
+    claims[1][1].release()
+    again = claim_gpu(tmp_path)
+    assert again[0] == claims[1][0]  # the freed one
+    for c in (claims[0], claims[2], again):
+        c[1].release()
+    monkeypatch.setenv("ADVLIB_DEVICE", "cuda:1")
+    assert claim_gpu(tmp_path) is None
+    monkeypatch.setenv("ADVLIB_DEVICE", "cuda")
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert claim_gpu(tmp_path) is None
+
+
+def test_dry_run_schedules_every_unit_with_its_resources(tmp_path):
+    """At the demo profile the pipeline's jobs are the units (one rule ``unit`` job each, with
+    a GPU) and the pages (no GPU), in one DAG."""
+    import re
+    import shutil
+    import subprocess
+    import sys
+
+    snakemake = shutil.which("snakemake") or str(Path(sys.executable).parent / "snakemake")
+    out = subprocess.run(
+        [snakemake, "--snakefile", str(ROOT / "workflow" / "Snakefile"), "--cores", "2",
+         "--config", "profile=demo", "--dry-run", "--forceall", "--directory", str(ROOT)],
+        capture_output=True, text=True, check=True, cwd=ROOT,
+    ).stdout  # fmt: skip
+    blocks = re.split(r"\n(?=(?:local)?rule \w+:)", out)
+    units = profile_units(load_profile("demo"))
+    seen = {}
+    for b in blocks:
+        m = re.match(r"(?:local)?rule (\w+):", b)
+        if not m:
+            continue
+        gpu = re.search(r"gpu=(\d+)", b)
+        seen.setdefault(m.group(1), []).append(int(gpu.group(1)) if gpu else None)
+    assert len(seen["unit"]) == len(units)
+    assert set(seen["unit"]) == {1}
+    for page in ("victims", "attacks", "uap", "at", "gan"):
+        assert set(seen[page]) == {0}, page
