@@ -82,4 +82,4 @@ clean:
 	rm -rf _build book/generated .snakemake
 
 distclean: clean
-	rm -rf $(VENV) data/cache data/generated data/downloads
+	rm -rf $(VENV) data/cache data/units data/generated data/downloads

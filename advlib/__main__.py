@@ -10,6 +10,9 @@ device [--device D] check the device the pages would train on (cpu, cuda, cuda:N
 page PAGE [-o OUT] [--profile P] [--dataset D] [--set KEY=VALUE ...]
                     re-execute one page of the book with the profile's parameters, changed by
                     each --set (``--set uap.n_eval=50 --set seed=1``)
+unit --profile P ID [--out FILE]
+                    run one unit of work of the pipeline (fills its cache entries) and write
+                    its sentinel JSON; ``unit --profile P --list`` lists the profile's units
 """
 
 from __future__ import annotations
@@ -51,6 +54,13 @@ def main(argv: list[str] | None = None) -> int:
         metavar="KEY=VALUE",
         help="change one parameter (dotted key, YAML value); repeatable",
     )
+    u = sub.add_parser("unit", help="run one unit of work of the pipeline, or list them")
+    u.add_argument("id", nargs="?", default=None, help="the unit's id (see --list)")
+    u.add_argument("--profile", default="demo")
+    u.add_argument("--list", action="store_true", help="list the profile's units")
+    u.add_argument("--long", action="store_true", help="with --list: page, needs, resources")
+    u.add_argument("--out", default=None, help="sentinel (default data/units/PROFILE/ID.json)")
+    u.add_argument("--progress", action="store_true", help="progress bars")
     args = parser.parse_args(argv)
 
     if args.cmd == "profile":
@@ -99,6 +109,30 @@ def main(argv: list[str] | None = None) -> int:
             args.page, out, profile=args.profile, dataset=args.dataset, settings=args.settings
         )
         print(f"executed {args.page} ({args.profile}) -> {path}")
+    elif args.cmd == "unit":
+        from advlib.chapters import load_profile
+        from advlib.tools.units import profile_units, run_unit, sentinel
+
+        cfg = load_profile(args.profile)
+        units = profile_units(cfg)
+        if args.list:
+            for uid, unit in units.items():
+                if args.long:
+                    print(f"{uid}\tpage={unit.page}\tgpu={unit.gpu}\ttiming={unit.timing}"
+                          f"\tmem_mb={unit.mem_mb}\truntime={unit.runtime}"
+                          f"\tneeds={','.join(unit.needs)}")  # fmt: skip
+                else:
+                    print(uid)
+            return 0
+        if args.id is None or args.id not in units:
+            print(f"error: no unit {args.id!r} in profile {args.profile!r} (see --list)",
+                  file=sys.stderr)  # fmt: skip
+            return 2
+        out = args.out or sentinel(cfg["profile"], args.id)
+        rec = run_unit(units[args.id], out, progress=args.progress)
+        n_read = len(rec["entries"]) - rec["computed"]
+        print(f"{args.id}: {rec['computed']} computed, {n_read} read, {rec['seconds']:.1f} s, "
+              f"peak {rec['peak_rss_mb']:.0f} MB -> {out}")  # fmt: skip
     return 0
 
 

@@ -96,6 +96,7 @@ __all__ = [
     "start",
     "table_one",
     "training_pair",
+    "units",
     "waveform",
     "with_keys",
 ]
@@ -1637,3 +1638,150 @@ def protocol_notes() -> Section:
     from advlib.study.paper_numbers import protocol_section
 
     return protocol_section("AT")
+
+
+# --------------------------------------------------------------------------------------------
+# units of work: one job per cell fit, per attack family on a cell, per figure
+# --------------------------------------------------------------------------------------------
+
+#: The regimes of a cell: the original model, the section's FGSM training, and the ``pgd``
+#: section's FGSM and PGD trainings (beyond the paper).
+REGIMES = ("original", "fgsm", "fgsm-beyond", "pgd-beyond")
+
+
+def _regime_fit(c: Chapter, name: str, fold: Sequence[int], arch: str, rep: str,
+                regime: str) -> CellFit:  # fmt: skip
+    """The cell's model of ``regime`` (:data:`REGIMES`), as the page's sections fit it."""
+    if regime == "original":
+        return c.fit(name, fold, arch, rep)
+    if regime == "fgsm":
+        return c.fit(name, fold, arch, rep, "fgsm")
+    k = regime.removesuffix("-beyond")
+    return c.fit(name, fold, arch, rep, training_pair(c.at)[k], tag=regime)
+
+
+def _wave_attacks(at: Mapping[str, Any]) -> dict[str, Any]:
+    """The waveform section's attacks, merged onto the section's (as :func:`waveform` does)."""
+    wave = at.get("waveform") or {}
+    return {k: merge_attack(at["attacks"][k], v) for k, v in (wave.get("attacks") or {}).items()}
+
+
+def _unit_fit(at: Mapping[str, Any], cell: tuple, study: Any) -> CellFit:
+    return _regime_fit(start(study, at), *cell)
+
+
+def _unit_attack(at: Mapping[str, Any], cell: tuple, domain: str, attack: str,
+                 study: Any) -> pd.DataFrame:  # fmt: skip
+    c = start(study, at)
+    f = _regime_fit(c, *cell)
+    attacks = c.at["attacks"] if domain == "representation" else _wave_attacks(c.at)
+    return c.attacked(*cell[:4], [f], domain, {attack: attacks[attack]})
+
+
+def _unit_robust(at: Mapping[str, Any], cell: tuple, study: Any) -> float:
+    c = start(study, at)
+    pg = c.at["pgd"]
+    return robust_accuracy(study.cache, _regime_fit(c, *cell), pg["eps"],
+                           steps=pg.get("robust_steps", 20), seed=study.seed,
+                           progress=study.progress)  # fmt: skip
+
+
+def _unit_figure(at: Mapping[str, Any], study: Any) -> None:
+    attacked_clip(start(study, at))
+    plt.close("all")
+
+
+def _unit_listen(at: Mapping[str, Any], cell: tuple, clip: int, study: Any) -> None:
+    c = start(study, at)
+    f = _regime_fit(c, *cell)
+    for cfg in _wave_attacks(c.at).values():
+        attack_one(study.cache, f, cfg, clip, domain="waveform", seed=study.seed)
+
+
+def units(params: Mapping[str, Any]) -> list[Any]:
+    """The AT page's units (``params``: the page's parameters): each cell's fit per regime
+    (every fold, representation and arch: original and FGSM-trained; the ``pgd`` cell's FGSM
+    and PGD trainings), each attack family on each attacked model (image and waveform domain),
+    the PGD cell's robust accuracy, and the figure's and the listening section's clips."""
+    from functools import partial
+
+    from advlib.study.units import Unit, as_page_parameters, data_spec, study_args, unit_slug
+
+    p = as_page_parameters(params)
+    at = p["at"]
+    args = study_args(p)
+    archs = [a for a in ARCHITECTURES if a in at["archs"]]
+    out: dict[str, Unit] = {}
+
+    def cell_id(cell: tuple) -> str:
+        name, fold, arch, rep, regime = cell
+        return "/".join(["at", unit_slug(name), f"f{fold[0]}v{fold[1]}", unit_slug(rep),
+                         unit_slug(arch), regime])  # fmt: skip
+
+    def fit_spec(cell: tuple) -> dict[str, Any]:
+        name, fold, arch, rep, regime = cell
+        adv = {"original": None, "fgsm": {"method": "fgsm", **at["fgsm"]}}.get(regime)
+        if regime.endswith("-beyond"):
+            adv = training_pair(at)[regime.removesuffix("-beyond")]
+        return {"data": data_spec(p, name), "fold": list(fold), "arch": arch,
+                "knobs": cell_knobs(at, arch, rep), "train": at.get("train"),
+                "adversarial": adv}  # fmt: skip
+
+    def add(uid: str, spec: dict, work: Any, needs: tuple = (), **kw: Any) -> None:
+        if uid not in out:
+            out[uid] = Unit(uid, "at", args, spec, work, needs=needs, **kw)
+
+    def fit(cell: tuple) -> str:
+        uid = cell_id(cell)
+        needs = () if cell[-1] == "original" else (cell_id((*cell[:4], "original")),)
+        add(uid, fit_spec(cell), partial(_unit_fit, at, cell), needs, runtime=480)
+        return uid
+
+    def attack(cell: tuple, domain: str, name: str, cfg: Mapping[str, Any]) -> None:
+        seg = name if domain == "representation" else f"wave-{name}"
+        spec = {"fit": fit_spec(cell), "domain": domain, "attack": cfg,
+                "n": at.get("n_attack"), "batch_size": at.get("batch_size")}  # fmt: skip
+        add(f"{cell_id(cell)}/{unit_slug(seg)}", spec,
+            partial(_unit_attack, at, cell, domain, name), (fit(cell),))  # fmt: skip
+
+    for name, spec in at["datasets"].items():
+        for fold in spec["folds"]:
+            for rep in at["representations"]:
+                for arch in archs:
+                    for regime in ("original", "fgsm"):
+                        fit((name, tuple(fold), arch, rep, regime))
+    wattacks = _wave_attacks(at)
+    for name, spec in at["datasets"].items():
+        fold = tuple(spec["folds"][0])
+        for arch, rep in at["attack_cells"]:
+            for regime in ("original", "fgsm"):
+                for k, cfg in at["attacks"].items():
+                    attack((name, fold, arch, rep, regime), "representation", k, cfg)
+        for arch, rep in (at.get("waveform") or {}).get("cells", []):
+            for regime in ("original", "fgsm"):
+                for k, cfg in wattacks.items():
+                    attack((name, fold, arch, rep, regime), "waveform", k, cfg)
+    first = next(iter(at["datasets"]))
+    fold = tuple(at["datasets"][first]["folds"][0])
+    pg = at.get("pgd")
+    if pg:
+        arch, rep = pg["cell"]
+        for regime in ("original", "fgsm-beyond", "pgd-beyond"):
+            cell = (first, fold, arch, rep, regime)
+            fit(cell)
+            for k, cfg in at["attacks"].items():
+                attack(cell, "representation", k, cfg)
+            add(f"{cell_id(cell)}/robust", {"fit": fit_spec(cell), "eps": pg["eps"],
+                                            "steps": pg.get("robust_steps", 20)},
+                partial(_unit_robust, at, cell), (fit(cell),))  # fmt: skip
+    fig = at.get("figure", {"cell": at["attack_cells"][0]})
+    cell = (first, fold, *fig["cell"], "original")
+    add(f"{cell_id(cell)}/figure", {"fit": fit_spec(cell), "attacks": at["attacks"],
+                                    "clip": int(fig.get("clip", 0))},
+        partial(_unit_figure, at), (fit(cell),))  # fmt: skip
+    if wattacks and (at.get("waveform") or {}).get("cells"):
+        cell = (first, fold, *at["waveform"]["cells"][0], "original")
+        clip = int(at.get("figure", {}).get("clip", 0))
+        add(f"{cell_id(cell)}/listen", {"fit": fit_spec(cell), "attacks": wattacks, "clip": clip},
+            partial(_unit_listen, at, cell, clip), (fit(cell),))  # fmt: skip
+    return list(out.values())

@@ -33,8 +33,10 @@ from advlib.train.classifier import FittedVictim, predict_logits
 __all__ = [
     "AttackPage",
     "Bench",
+    "attack_run",
     "bench",
     "bench_table",
+    "craft_universal",
     "eot_playback",
     "example",
     "glue_values",
@@ -46,6 +48,7 @@ __all__ = [
     "settings_table",
     "summary_display",
     "summary_table",
+    "units",
     "universal",
     "universal_table",
     "victim_summary",
@@ -282,6 +285,37 @@ def victim_summary(fit: FittedVictim) -> str:
     )
 
 
+def attack_run(
+    study: Study,
+    fit: FittedVictim,
+    data: Any,
+    label: str,
+    run: Mapping[str, Any],
+    *,
+    n: int,
+    batch_size: int,
+    victim: Any = None,
+) -> tuple[AttackRun, Any, Any]:
+    """One run of the page (``label``: its name, the attack's unless ``run["attack"]``) on
+    ``n`` class-balanced test clips, cached (:func:`~advlib.run.runner.attack_clips`);
+    ``victim``: the model attacked instead of ``fit`` (the EOT comparison's)."""
+    return attack_clips(
+        study.cache, fit if victim is None else victim, data, run.get("attack", label),
+        run.get("settings"), part="test", n=n, targets=run.get("targets"), seed=study.seed,
+        batch_size=batch_size, progress=study.progress,
+    )  # fmt: skip
+
+
+def craft_universal(
+    study: Study, fit: FittedVictim, data: Any, label: str, run: Mapping[str, Any], n_craft: int
+) -> tuple[torch.Tensor, dict[str, Any], bool]:
+    """One universal perturbation of the page's ``universal`` section, cached."""
+    return craft_uap(
+        study.cache, fit, data, run.get("attack", label), run.get("settings"), n=n_craft,
+        target=run.get("target"), seed=study.seed,
+    )  # fmt: skip
+
+
 def run_attacks(
     study: Study,
     dataset: str,
@@ -298,11 +332,7 @@ def run_attacks(
     runs = {k: dict(v or {}) for k, v in runs.items()}
     results = {}
     for label, run in runs.items():
-        results[label] = attack_clips(
-            study.cache, fit, data, run.get("attack", label), run.get("settings"), part="test",
-            n=n, targets=run.get("targets"), seed=study.seed, batch_size=batch_size,
-            progress=study.progress,
-        )  # fmt: skip
+        results[label] = attack_run(study, fit, data, label, run, n=n, batch_size=batch_size)
     summary = summary_table({k: r[0] for k, r in results.items()}, runs)
     test = data.part("test")
     test_idx = pick_clips(test.y, n, seed=study.seed)  # the clips every run attacked
@@ -401,10 +431,8 @@ def universal(
     uni = {}
     for label, run in section["runs"].items():
         method = run.get("attack", label)
-        v, rec, _ = craft_uap(
-            study.cache, page.fit, page.data, method, run.get("settings"),
-            n=section.get("n_craft", 64), target=run.get("target"), seed=study.seed,
-        )  # fmt: skip
+        v, rec, _ = craft_universal(study, page.fit, page.data, label, run,
+                                    section.get("n_craft", 64))  # fmt: skip
         res = evaluate_uap(
             page.fit.model, page.x_test, page.y_test, v,
             space=uap_space(method, run.get("settings")), target=run.get("target"),
@@ -430,11 +458,9 @@ def eot_playback(study: Study, page: AttackPage, eot: Mapping[str, Any] | None):
         return None
     base = dict(page.runs[eot["run"]])
     plain = page.results[eot["run"]][0]
-    eot_run, _, _ = attack_clips(
-        study.cache, eot_victim(page.fit, samples=eot.get("samples", 4), seed=study.seed),
-        page.data, base.get("attack", eot["run"]), base.get("settings"), part="test", n=page.n,
-        targets=base.get("targets"), seed=study.seed, batch_size=page.batch_size,
-        progress=study.progress,
+    eot_run, _, _ = attack_run(
+        study, page.fit, page.data, eot["run"], base, n=page.n, batch_size=page.batch_size,
+        victim=eot_victim(page.fit, samples=eot.get("samples", 4), seed=study.seed),
     )  # fmt: skip
     clean_pred = torch.as_tensor(plain.table["clean_pred"].to_numpy().copy())
     return playback_table(
@@ -551,3 +577,67 @@ def _check_run(source: str, where: str, label: str, run: Any, *, universal: bool
     if not universal and kind == "universal":
         fail(source, where, f"{name!r} is universal; the chapter runs per-clip attacks")
     return run
+
+
+# --------------------------------------------------------------------------- units of work
+
+
+def _unit_run(p: Mapping[str, Any], label: str, eot: bool, study: Study) -> None:
+    data, fit = study.dataset(p["dataset"]), study.victim(p["dataset"], p["victim"])
+    run = dict(p["runs"][label] or {})
+    victim = None
+    if eot:
+        victim = eot_victim(fit, samples=p["eot"].get("samples", 4), seed=study.seed)
+    attack_run(study, fit, data, label, run, n=p["n"], batch_size=p["batch_size"], victim=victim)
+
+
+def _unit_universal(p: Mapping[str, Any], label: str, study: Study) -> None:
+    sec = p["universal"]
+    craft_universal(study, study.victim(p["dataset"], p["victim"]), study.dataset(p["dataset"]),
+                    label, sec["runs"][label], sec.get("n_craft", 64))  # fmt: skip
+
+
+def units(params: Mapping[str, Any]) -> list[Any]:
+    """The attack library page's units (``params``: the page's parameters): each per-clip run
+    on the victim, each universal perturbation, the EOT run. All are timed (their seconds are
+    shown), so each runs alone on every core."""
+    from functools import partial
+
+    from advlib.study.units import (
+        Unit,
+        as_page_parameters,
+        data_spec,
+        study_args,
+        unit_slug,
+        victim_id,
+    )  # fmt: skip
+
+    p = as_page_parameters(params)
+    args = study_args(p)
+    ds, v = p["dataset"], p["victim"]
+    base = {"data": data_spec(p, ds), "victim": v, "config": p["datasets"][ds]["victims"][v],
+            "n": p["n"], "batch_size": p["batch_size"]}  # fmt: skip
+    needs = (victim_id(ds, v),)
+    out = [
+        Unit(
+            f"attacks/run/{unit_slug(label)}",
+            "attacks",
+            args,
+            {**base, "run": run},
+            partial(_unit_run, p, label, False),
+            needs,
+            timing=True,
+        )
+        for label, run in p["runs"].items()
+    ]
+    uni = p.get("universal") or {}
+    for label, run in (uni.get("runs") or {}).items():
+        spec = {**base, "universal": run, "n_craft": uni.get("n_craft", 64)}
+        out.append(Unit(f"attacks/universal/{unit_slug(label)}", "attacks", args, spec,
+                        partial(_unit_universal, p, label), needs, timing=True))  # fmt: skip
+    eot = p.get("eot")
+    if eot:
+        spec = {**base, "run": p["runs"][eot["run"]], "eot": eot}
+        out.append(Unit(f"attacks/eot/{unit_slug(eot['run'])}", "attacks", args, spec,
+                        partial(_unit_run, p, eot["run"], True), needs, timing=True))  # fmt: skip
+    return out

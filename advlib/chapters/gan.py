@@ -62,6 +62,7 @@ __all__ = [
     "ROLE",
     "GanChapter",
     "Section",
+    "baseline_run",
     "compare_table",
     "error_rates",
     "gan_examples",
@@ -74,6 +75,7 @@ __all__ = [
     "speed_test",
     "success_matrix",
     "transfer_table",
+    "units",
 ]
 
 
@@ -198,6 +200,35 @@ def quality_table(
                      ignore_index=True)  # fmt: skip
 
 
+def baseline_run(
+    cache: Cache,
+    victim_fit: Any,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    target: int,
+    label: str,
+    cfg: Mapping[str, Any],
+    *,
+    seed: int = 0,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """One baseline of Table 1 (``cfg``: ``{attack, settings}``) toward ``target`` on the clips
+    of ``x`` of another class, cached: the run's per-clip table (its seconds from the run that
+    filled the cache)."""
+    keep = torch.nonzero(y != target).flatten()
+    params = {"victim": victim_fit.cache_key, "x": x[keep], "target": target,
+              "attack": dict(cfg), "seed": seed}  # fmt: skip
+
+    def compute() -> dict[str, Any]:
+        attack = make_attack(cfg["attack"], cfg.get("settings"), seed=seed)
+        run = run_attack(victim_fit.model, x[keep], y[keep], attack, targets=target,
+                         progress=progress, desc=f"{label} -> {target}")  # fmt: skip
+        return {"table": run.table}
+
+    payload, _ = cache.fetch("gan_baseline", params, compute)
+    return payload["table"]
+
+
 def compare_table(
     cache: Cache,
     generators: Mapping[int, FittedGenerator],
@@ -233,18 +264,8 @@ def compare_table(
     for label, cfg in baselines.items():
         parts = []
         for target in generators:
-            keep = torch.nonzero(y != target).flatten()
-            params = {"victim": victim_fit.cache_key, "x": x[keep], "target": target,
-                      "attack": dict(cfg), "seed": seed}  # fmt: skip
-
-            def compute(keep=keep, target=target, cfg=cfg, label=label) -> dict[str, Any]:
-                attack = make_attack(cfg["attack"], cfg.get("settings"), seed=seed)
-                run = run_attack(victim, x[keep], y[keep], attack, targets=target,
-                                 progress=progress, desc=f"{label} -> {target}")  # fmt: skip
-                return {"table": run.table}
-
-            payload, _ = cache.fetch("gan_baseline", params, compute)
-            parts.append(payload["table"])
+            parts.append(baseline_run(cache, victim_fit, x, y, target, label, cfg, seed=seed,
+                                      progress=progress))  # fmt: skip
         t = pd.concat(parts, ignore_index=True)
         t = t[t["attacked"]]
         rows.append({"method": label, "success": t["success"].mean(),
@@ -1100,3 +1121,102 @@ def protocol_notes() -> Section:
     from advlib.study.paper_numbers import protocol_section
 
     return protocol_section("GAN")
+
+
+# --------------------------------------------------------------------------- units of work
+
+
+def _unit_generators(gan: Mapping[str, Any], i: int, target: Any, config: Any,
+                     study: Any) -> None:  # fmt: skip
+    """Generators of victim ``i`` as :meth:`GanChapter.generators` fits them: for ``target``
+    (``None``: every target of the victim) with the recipe changed by ``config``."""
+    page = GanChapter(study, gan)
+    page.generators(i, config, targets=None if target is None else [int(target)])
+
+
+def _unit_baseline(gan: Mapping[str, Any], label: str, target: Any, study: Any) -> None:
+    """One baseline of Table 1 toward ``target`` (``None``: every target), as
+    :meth:`GanChapter.table_1` runs it (:func:`compare_table`)."""
+    page = GanChapter(study, gan)
+    cmp = gan["compare"]
+    i = int(cmp["victim"])
+    spec = page.spec(i)
+    x, y = page.held_out(i)
+    n = int(cmp.get("n", len(x)))
+    fit = study.victim(spec["dataset"], spec["victim"])
+    for t in page.targets(i) if target is None else [int(target)]:
+        baseline_run(study.cache, fit, x[:n], y[:n], t, label, cmp["baselines"][label],
+                     seed=study.seed, progress=study.progress)  # fmt: skip
+
+
+def units(params: Mapping[str, Any]) -> list[Any]:
+    """The GAN page's units (``params``: the page's parameters): each victim's generator per
+    target (one for all targets with a conditional recipe or ``targets: all``), the
+    ablation's generators, and each baseline of Table 1 per target (timed: alone on every
+    core)."""
+    from functools import partial
+
+    from advlib.study.units import (
+        Unit,
+        as_page_parameters,
+        data_spec,
+        study_args,
+        unit_slug,
+        victim_id,
+    )  # fmt: skip
+
+    p = as_page_parameters(params)
+    gan = p["gan"]
+    args = study_args(p)
+    out: list[Any] = []
+
+    def base(i: int) -> dict[str, Any]:
+        v = gan["victims"][i]
+        return {"data": data_spec(p, v["dataset"]), "victim": v["victim"],
+                "config": p["datasets"][v["dataset"]]["victims"][v["victim"]]}  # fmt: skip
+
+    def vid(i: int) -> str:
+        return f"gan/v{i}-{unit_slug(gan['victims'][i]['victim'])}"
+
+    def recipe(i: int, config: Any = None) -> dict[str, Any]:
+        return {**gan["config"], **(gan["victims"][i].get("config") or {}), **(config or {})}
+
+    for i, v in enumerate(gan["victims"]):
+        needs = (victim_id(v["dataset"], v["victim"]),)
+        targets = v.get("targets", "all")
+        conditional = GanConfig.from_dict(recipe(i)).conditional
+        each = [None] if conditional or targets == "all" else list(targets)
+        for t in each:
+            seg = "conditional" if conditional else ("all" if t is None else unit_slug(t))
+            spec = {**base(i), "recipe": recipe(i), "target": t,
+                    "targets": targets if t is None else None}  # fmt: skip
+            out.append(Unit(f"{vid(i)}/gen/{seg}", "gan", args, spec,
+                            partial(_unit_generators, gan, i, t, None), needs,
+                            runtime=720))  # fmt: skip
+    ab = gan.get("ablation")
+    if ab:
+        i, tgt = int(ab["victim"]), int(ab["target"])
+        v = gan["victims"][i]
+        for variant in ab.get("variants", ["paper"]):
+            for name, over in ABLATION.items():
+                config = {**(ab.get("config") or {}), "variant": variant, **over}
+                spec = {**base(i), "recipe": recipe(i, config), "target": tgt}
+                out.append(Unit(f"{vid(i)}/ablation/{unit_slug(variant)}/{unit_slug(name)}",
+                                "gan", args, spec, partial(_unit_generators, gan, i, tgt, config),
+                                (victim_id(v["dataset"], v["victim"]),), runtime=720))  # fmt: skip
+    cmp = gan.get("compare")
+    if cmp:
+        i = int(cmp["victim"])
+        v = gan["victims"][i]
+        targets = v.get("targets", "all")
+        each = [None] if targets == "all" else list(targets)
+        for label, cfg in cmp["baselines"].items():
+            for t in each:
+                spec = {**base(i), "baseline": cfg, "n": cmp.get("n"),
+                        "n_eval": gan.get("n_eval"), "target": t,
+                        "targets": targets if t is None else None}  # fmt: skip
+                seg = "all" if t is None else unit_slug(t)
+                out.append(Unit(f"{vid(i)}/compare/{unit_slug(label)}/{seg}", "gan", args, spec,
+                                partial(_unit_baseline, gan, label, t),
+                                (victim_id(v["dataset"], v["victim"]),), timing=True))  # fmt: skip
+    return out

@@ -82,6 +82,7 @@ __all__ = [
     "uap_result",
     "uap_settings",
     "uap_transfer",
+    "units",
     "variant_parts",
     "variant_results",
     "variant_settings",
@@ -1796,3 +1797,121 @@ def _check_variants(c: Any, tables: list, source: str, check: Any) -> None:
         overrides = tables[t].get("overrides")
         for v in VARIANTS:  # both gradients must be valid settings of the table
             check("uap_penalty", f"{pwhere} (variant {v})", table_overrides=overrides, variant=v)
+
+
+# --------------------------------------------------------------------------- units of work
+
+
+def _unit_main(uap: Mapping[str, Any], i: int, victim: str, method: str, target: Any,
+               study: Any) -> None:  # fmt: skip
+    """UAPs of Tables 1-2 as :func:`scenario_results` crafts them: ``target`` ``None``
+    (untargeted), ``"*"`` (every target of the table) or one target of the table."""
+    tab, data, x, y, targets = table_setup(study, uap, i)
+    fit = study.victim(tab["dataset"], victim)
+    scenario = "untargeted" if target is None else "targeted"
+    settings = uap_settings(uap["methods"], method, scenario, table_overrides=tab.get("overrides"))
+    ts = [None] if target is None else targets
+    if target not in (None, "*"):
+        ts = [resolve_targets([target], data.classes)[0]]
+    for t in ts:
+        uap_result(study.cache, fit, data, method, settings, x, y, n_craft=uap["n_craft"],
+                   target=t, seed=study.seed)  # fmt: skip
+
+
+def _unit_variants(uap: Mapping[str, Any], part: int, victim: str, scenario: str,
+                   study: Any) -> None:  # fmt: skip
+    """One victim and scenario of a ``variants`` part, as :func:`penalty_variants` crafts it."""
+    c = variant_parts(uap)[part]
+    tab, data, x, y, targets = table_setup(study, uap, c["table"])
+    variant_results(study.cache, study.victim(tab["dataset"], victim), data, uap["methods"], x,
+                    y, n_craft=uap["n_craft"], targets=targets, scenarios=[scenario],
+                    overrides=tab.get("overrides"), seed=study.seed)  # fmt: skip
+
+
+def _unit_section(section: str, uap: Mapping[str, Any], study: Any) -> None:
+    """One of the page's sweeps, computed by its own section function."""
+    {"confidence": kappa_sweep, "n_craft_sweep": n_craft_sweep, "single": single_clip,
+     "playback": playback}[section](study, uap)  # fmt: skip
+    plt.close("all")
+
+
+#: The sections crafted as one unit each, and the victims (keys of the part) each uses.
+_SECTION_UNITS = {
+    "confidence": ("kappa", ("victims",)),
+    "n_craft_sweep": ("n-craft", ("untargeted", "targeted")),
+    "single": ("single", ("victim",)),
+    "playback": ("playback", ("victims",)),
+}
+
+
+def units(params: Mapping[str, Any]) -> list[Any]:
+    """The UAP page's units (``params``: the page's parameters): for Tables 1-2, each victim's
+    UAP per method and scenario (a targeted one per target the profile names; one unit for
+    every target with ``targets: all``); the penalty variants per victim and scenario; each
+    sweep (Fig. 1, Fig. 2, Table 3 / Fig. 3, playback) as one unit. Crafting is timed, so
+    each runs alone on every core."""
+    from functools import partial
+
+    from advlib.study.units import (
+        Unit,
+        as_page_parameters,
+        data_spec,
+        study_args,
+        unit_slug,
+        victim_id,
+    )  # fmt: skip
+
+    p = as_page_parameters(params)
+    uap = p["uap"]
+    args = study_args(p)
+    common = {k: uap.get(k) for k in ("methods", "n_craft", "n_eval")}
+    out: list[Any] = []
+
+    def victim_spec_of(ds: str, name: str) -> dict[str, Any]:
+        return {"victim": name, "config": p["datasets"][ds]["victims"][name]}
+
+    for i, tab in enumerate(uap["tables"]):
+        ds = tab["dataset"]
+        base = {"data": data_spec(p, ds), "overrides": tab.get("overrides"),
+                "n_craft": uap["n_craft"], "n_eval": uap.get("n_eval")}  # fmt: skip
+        spelled = tab.get("targets", "all")
+        targets: list[Any] = ["*"] if spelled == "all" else list(spelled)
+        for name in tab["victims"]:
+            for method in METHODS:
+                for target in (None, *targets):
+                    scenario = "untargeted" if target is None else "targeted"
+                    seg = scenario if target in (None, "*") else f"target-{unit_slug(target)}"
+                    spec = {**base, **victim_spec_of(ds, name), "method": method,
+                            "settings": uap["methods"][method], "scenario": scenario,
+                            "target": target}  # fmt: skip
+                    out.append(Unit(f"uap/t{i}/{unit_slug(name)}/{method}/{seg}", "uap", args,
+                                    spec, partial(_unit_main, uap, i, name, method, target),
+                                    (victim_id(ds, name),), timing=True))  # fmt: skip
+    for j, c in enumerate(variant_parts(uap)):
+        tab = uap["tables"][c["table"]]
+        ds = tab["dataset"]
+        for name in c["victims"]:
+            for scenario in c.get("scenarios", ["untargeted", "targeted"]):
+                spec = {"data": data_spec(p, ds), **victim_spec_of(ds, name), **common,
+                        "overrides": tab.get("overrides"), "targets": tab.get("targets", "all"),
+                        "scenario": scenario}  # fmt: skip
+                out.append(Unit(f"uap/variants/{j}/{unit_slug(name)}/{scenario}", "uap", args,
+                                spec, partial(_unit_variants, uap, j, name, scenario),
+                                (victim_id(ds, name),), timing=True))  # fmt: skip
+    for key, (slug, roles) in _SECTION_UNITS.items():
+        c = uap.get(key)
+        if not c:
+            continue
+        tab = uap["tables"][c["table"]]
+        ds = tab["dataset"]
+        names: list[str] = []
+        for r in roles:
+            v = c[r]
+            names += [n for n in ([v] if isinstance(v, str) else v) if n not in names]
+        configs = {n: p["datasets"][ds]["victims"][n] for n in names}
+        spec = {"data": data_spec(p, ds), **common, "overrides": tab.get("overrides"),
+                "section": c, "victims": configs}  # fmt: skip
+        out.append(Unit(f"uap/{slug}", "uap", args, spec, partial(_unit_section, key, uap),
+                        tuple(victim_id(ds, n) for n in names), timing=True,
+                        runtime=720))  # fmt: skip
+    return out

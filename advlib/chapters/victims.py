@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +18,7 @@ from advlib.metrics import confusion_matrix
 from advlib.models.registry import build_victim, count_parameters, victim_spec
 from advlib.stats import format_proportion, wilson_interval
 from advlib.study import Study
+from advlib.study.units import Unit, as_page_parameters, data_spec, study_args, victim_id
 from advlib.train.classifier import FittedVictim, predict_logits
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "plot_frontends",
     "provenance_parameters",
     "train",
+    "units",
     "victim_table",
     "victim_title",
 ]
@@ -199,6 +201,32 @@ def train(study: Study, dataset: str) -> VictimsPage:
     fits = {name: study.victim(dataset, name) for name in names}
     evals = {name: evaluate(fit, data, "test") for name, fit in fits.items()}
     return VictimsPage(dataset, data, fits, evals, _glue_values(data, evals))
+
+
+def _train_one(dataset: str, victim: str, study: Study) -> FittedVictim:
+    return study.victim(dataset, victim)
+
+
+def units(params: Mapping[str, Any]) -> list[Unit]:
+    """The victims page's units (``params``: the page's parameters): one per victim of its data
+    set, training it (:meth:`advlib.study.Study.victim`, as :func:`train` does)."""
+    from functools import partial
+
+    p = as_page_parameters(params)
+    ds = p["dataset"]
+    victims = p["datasets"][ds].get("victims") or {}
+    return [
+        Unit(
+            victim_id(ds, name),
+            "victims",
+            study_args(p),
+            {"data": data_spec(p, ds), "victim": name, "config": cfg},
+            partial(_train_one, ds, name),
+            dataset=ds,
+            runtime=720,
+        )
+        for name, cfg in victims.items()
+    ]
 
 
 def plot_confusions(page: VictimsPage) -> list[tuple[plt.Figure, str]]:
