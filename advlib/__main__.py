@@ -12,7 +12,8 @@ page PAGE [-o OUT] [--profile P] [--dataset D] [--set KEY=VALUE ...]
                     each --set (``--set uap.n_eval=50 --set seed=1``)
 unit --profile P ID [--out FILE]
                     run one unit of work of the pipeline (fills its cache entries) and write
-                    its sentinel JSON; ``unit --profile P --list`` lists the profile's units
+                    its sentinel JSON; ``unit --profile P --list`` lists the profile's units;
+                    ``unit --profile P --batch PAGE`` runs a page's units in one process
 """
 
 from __future__ import annotations
@@ -61,6 +62,12 @@ def main(argv: list[str] | None = None) -> int:
     u.add_argument("--long", action="store_true", help="with --list: page, needs, resources")
     u.add_argument("--out", default=None, help="sentinel (default data/units/PROFILE/ID.json)")
     u.add_argument("--progress", action="store_true", help="progress bars")
+    u.add_argument(
+        "--batch",
+        default=None,
+        metavar="NAME",
+        help="run every unit of one page (victims-DATASET, attacks, uap, at, gan) in one process",
+    )
     args = parser.parse_args(argv)
 
     if args.cmd == "profile":
@@ -111,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"executed {args.page} ({args.profile}) -> {path}")
     elif args.cmd == "unit":
         from advlib.chapters import load_profile
-        from advlib.tools.units import profile_units, run_unit, sentinel
+        from advlib.tools.units import batches, profile_units, run_batch, run_unit, sentinel
 
         cfg = load_profile(args.profile)
         units = profile_units(cfg)
@@ -123,6 +130,16 @@ def main(argv: list[str] | None = None) -> int:
                           f"\tneeds={','.join(unit.needs)}")  # fmt: skip
                 else:
                     print(uid)
+            return 0
+        if args.batch is not None:
+            if args.batch not in batches(units):
+                print(f"error: no batch {args.batch!r} in profile {args.profile!r} (batches: "
+                      f"{', '.join(sorted(batches(units)))})", file=sys.stderr)  # fmt: skip
+                return 2
+            out = args.out or sentinel(cfg["profile"], f"_batches/{args.batch}")
+            rec = run_batch(units, args.batch, out, progress=args.progress)
+            print(f"batch {args.batch}: {len(rec['units'])} units, {rec['computed']} computed, "
+                  f"{rec['seconds']:.1f} s, peak {rec['peak_rss_mb']:.0f} MB -> {out}")  # fmt: skip
             return 0
         if args.id is None or args.id not in units:
             print(f"error: no unit {args.id!r} in profile {args.profile!r} (see --list)",

@@ -13,7 +13,7 @@ from advlib.chapters import at, attacks, gan, load_profile, uap, victims
 from advlib.study.units import Unit, check_units
 from advlib.tools.nbtools import parameter_defaults, read_source
 from advlib.tools.pages import page_parameters
-from advlib.tools.units import page_units, profile_units, run_unit
+from advlib.tools.units import batch_of, batches, page_units, profile_units, run_batch, run_unit
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = {"victims": victims, "attacks": attacks, "uap": uap, "at": at, "gan": gan}
@@ -81,6 +81,37 @@ def test_after_its_units_a_page_computes_nothing(page, tmp_cache, tmp_path, monk
     missed = [(e.kind, e.key[:12]) for e in events if not e.hit]
     assert not missed, f"the {page} page computed {missed} after its units"
     assert {(e.kind, e.key) for e in events} <= filled
+
+
+@pytest.mark.parametrize("page", ["uap", "at"])
+def test_a_batch_runs_a_pages_units_in_one_study_with_the_same_entries(
+    page, tmp_cache, tmp_path, monkeypatch
+):
+    """``units=page`` (the small profiles): each page's units run in one process sharing one
+    Study; every unit still writes its sentinel, and the page computes nothing afterwards."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    monkeypatch.chdir(ROOT)
+    params = _params(page)
+    units = {u.id: u for u in _units(page, params)}
+    names = list(batches(units))
+    assert names[-1] == page and all(n.startswith("victims-") for n in names[:-1])
+    for name in names:  # the victims' batches first, as the DAG orders them
+        rec = run_batch(units, name, tmp_path / f"{name}.json", root=tmp_path,
+                        cache=Cache(tmp_cache))  # fmt: skip
+        assert rec["units"] == batches(units)[name]
+        assert json.loads((tmp_path / f"{name}.json").read_text())["batch"] == name
+    for uid in units:
+        assert (
+            json.loads((tmp_path / "data" / "units" / "test" / f"{uid}.json").read_text())["id"]
+            == uid
+        )
+    ns = _execute_page(page, params)
+    missed = [(e.kind, e.key[:12]) for e in ns["study"].cache.events if not e.hit]
+    assert not missed, f"the {page} page computed {missed} after its batch"
+    with pytest.raises(KeyError, match="no batch"):
+        run_batch(units, "nope", tmp_path / "x.json", cache=Cache(tmp_cache))
 
 
 def test_unit_sentinel_and_second_run_reads_only(tmp_cache, tmp_path):
@@ -179,9 +210,11 @@ def test_each_unit_job_claims_its_own_gpu(tmp_path, monkeypatch):
     assert claim_gpu(tmp_path) is None
 
 
-def test_dry_run_schedules_every_unit_with_its_resources(tmp_path):
-    """At the demo profile the pipeline's jobs are the units (one rule ``unit`` job each, with
-    a GPU) and the pages (no GPU), in one DAG."""
+@pytest.mark.parametrize("mode", ["each", "page"])
+def test_dry_run_schedules_every_unit_with_its_resources(mode, tmp_path):
+    """At the demo profile the pipeline's jobs are the units (``units=each``: one rule ``unit``
+    job each, with a GPU; ``units=page``, the small profiles' default: one ``unit_batch`` job
+    per page or data set's victims) and the pages (no GPU), in one DAG."""
     import re
     import shutil
     import subprocess
@@ -190,7 +223,8 @@ def test_dry_run_schedules_every_unit_with_its_resources(tmp_path):
     snakemake = shutil.which("snakemake") or str(Path(sys.executable).parent / "snakemake")
     out = subprocess.run(
         [snakemake, "--snakefile", str(ROOT / "workflow" / "Snakefile"), "--cores", "2",
-         "--config", "profile=demo", "--dry-run", "--forceall", "--directory", str(ROOT)],
+         "--config", "profile=demo", f"units={mode}", "--dry-run", "--forceall",
+         "--directory", str(ROOT)],
         capture_output=True, text=True, check=True, cwd=ROOT,
     ).stdout  # fmt: skip
     blocks = re.split(r"\n(?=(?:local)?rule \w+:)", out)
@@ -202,7 +236,10 @@ def test_dry_run_schedules_every_unit_with_its_resources(tmp_path):
             continue
         gpu = re.search(r"gpu=(\d+)", b)
         seen.setdefault(m.group(1), []).append(int(gpu.group(1)) if gpu else None)
-    assert len(seen["unit"]) == len(units)
-    assert set(seen["unit"]) == {1}
+    rule = "unit" if mode == "each" else "unit_batch"
+    assert len(seen[rule]) == (len(units) if mode == "each" else len(batches(units)))
+    assert set(seen[rule]) == {1}
+    assert ("unit_batch" if mode == "each" else "unit") not in seen
+    assert {batch_of(u) for u in units.values()} == set(batches(units))
     for page in ("victims", "attacks", "uap", "at", "gan"):
         assert set(seen[page]) == {0}, page

@@ -26,7 +26,17 @@ from advlib.chapters import at, attacks, gan, uap, victims
 from advlib.study.units import Unit, check_units
 from advlib.tools.pages import page_parameters
 
-__all__ = ["UNITS_DIR", "claim_gpu", "page_units", "profile_units", "run_unit", "sentinel"]
+__all__ = [
+    "UNITS_DIR",
+    "batch_of",
+    "batches",
+    "claim_gpu",
+    "page_units",
+    "profile_units",
+    "run_batch",
+    "run_unit",
+    "sentinel",
+]
 
 UNITS_DIR = "data/units"
 
@@ -82,19 +92,108 @@ def claim_gpu(lock_dir: str | Path | None = None) -> tuple[str, Any] | None:
         time.sleep(1.0)  # every GPU busy (more jobs than --resources gpu=N): wait for one
 
 
+def batch_of(unit: Unit) -> str:
+    """The batch a unit belongs to when a small profile runs a page's units in one job: the
+    victims of one data set (``victims-<data set>``), or the page."""
+    return f"victims-{unit.dataset}" if unit.page == "victims" else unit.page
+
+
+def batches(units: Mapping[str, Unit]) -> dict[str, list[str]]:
+    """The units' ids by :func:`batch_of`, each batch in the units' order."""
+    out: dict[str, list[str]] = {}
+    for uid, unit in units.items():
+        out.setdefault(batch_of(unit), []).append(uid)
+    return out
+
+
+def _atomic_json(path: Path, record: Mapping[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(record, indent=1))
+    os.replace(tmp, path)
+
+
+def _needs_first(units: Mapping[str, Unit], ids: list[str]) -> list[str]:
+    """``ids`` in an order where each unit comes after the units of ``ids`` it needs."""
+    inside, done, order = set(ids), set(), []
+
+    def visit(uid: str) -> None:
+        if uid in done:
+            return
+        done.add(uid)
+        for need in units[uid].needs:
+            if need in inside:
+                visit(need)
+        order.append(uid)
+
+    for uid in ids:
+        visit(uid)
+    return order
+
+
+def run_batch(
+    units: Mapping[str, Unit],
+    name: str,
+    out: str | Path,
+    *,
+    root: str | Path = ".",
+    cache: Any = None,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Run every unit of batch ``name`` (:func:`batches`) in this one process, each writing its
+    own sentinel, then the batch's sentinel ``out`` (the ids and their records' totals).
+
+    On a small machine a process per unit costs more than the unit (importing torch, loading
+    the data set and the victims again: about 9 s per unit at ci, most units being short);
+    units of one page share one :class:`~advlib.study.Study` here (its data sets and fitted
+    victims stay loaded), as the page itself did before it was split. The cache entries are
+    the same either way (they are keyed by their settings)."""
+    ids = batches(units).get(name)
+    if not ids:
+        raise KeyError(f"no batch {name!r} (batches: {', '.join(sorted(batches(units)))})")
+    studies: dict[str, Any] = {}
+    records = []
+    t0 = time.perf_counter()
+    for uid in _needs_first(units, ids):
+        unit = units[uid]
+        key = json.dumps(unit.study, sort_keys=True, default=str)
+        if key not in studies:
+            studies[key] = unit.make_study(cache=cache, progress=progress)
+        path = sentinel(unit.study["profile"], uid, root)
+        records.append(run_unit(unit, path, study=studies[key]))
+    summary = {
+        "batch": name,
+        "units": ids,
+        "computed": sum(r["computed"] for r in records),
+        "seconds": round(time.perf_counter() - t0, 3),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+    _atomic_json(Path(out), summary)
+    return summary
+
+
 def run_unit(
-    unit: Unit, out: str | Path | None = None, *, cache: Any = None, progress: bool = False
+    unit: Unit,
+    out: str | Path | None = None,
+    *,
+    cache: Any = None,
+    progress: bool = False,
+    study: Any = None,
 ) -> dict[str, Any]:
     """Run ``unit`` (its chapter functions fill the cache) and, with ``out``, write its sentinel
     atomically. Returns the sentinel's record: id, page, the cache events (kind, key, hit,
-    seconds), wall seconds, peak resident memory (MB), the device."""
+    seconds), wall seconds, peak resident memory (MB), the device. ``study``: a Study to work
+    in (:func:`run_batch` shares one between a page's units); a new one by default."""
     claimed = claim_gpu()
     if claimed is not None:
         os.environ["ADVLIB_DEVICE"] = claimed[0]
-    study = unit.make_study(cache=cache, progress=progress)
+    if study is None:
+        study = unit.make_study(cache=cache, progress=progress)
+    first = len(study.cache.events)
     t0 = time.perf_counter()
     unit.run(study)
     seconds = time.perf_counter() - t0
+    events = study.cache.events[first:]
     record = {
         "id": unit.id,
         "page": unit.page,
@@ -102,19 +201,15 @@ def run_unit(
         "spec": json.loads(unit.spec_json),
         "entries": [
             {"kind": e.kind, "key": e.key, "hit": e.hit, "seconds": round(e.seconds, 3)}
-            for e in study.cache.events
+            for e in events
         ],
-        "computed": sum(not e.hit for e in study.cache.events),
+        "computed": sum(not e.hit for e in events),
         "seconds": round(seconds, 3),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "device": os.environ.get("ADVLIB_DEVICE", "cpu"),
     }
     if out is not None:
-        path = Path(out)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps(record, indent=1))
-        os.replace(tmp, path)
+        _atomic_json(Path(out), record)
     if claimed is not None:
         claimed[1].release()
     return record
