@@ -49,7 +49,7 @@ FORMATS = [
     ("WAV", "IMA_ADPCM", "wav", False),
     ("WAV", "MS_ADPCM", "wav", False),
     ("WAVEX", "PCM_16", "wav", True),
-    ("AIFF", "PCM_S8", "aiff", True),
+    ("AIFF", "PCM_S8", "aiff", False),  # libsndfile pads an odd count with one zero frame
     ("AIFF", "PCM_16", "aiff", True),
     ("AIFF", "FLOAT", "aiff", True),
     ("FLAC", "PCM_16", "flac", True),
@@ -232,3 +232,126 @@ def test_resample_length_is_exact(n, orig, target):
 
 def _unused() -> None:  # keep imports used while the file grows
     _ = (warnings, torch)
+
+
+# ------------------------------------------------------------------ data-set verification
+
+
+def _make_set(folder: Path, contents: list[bytes], sub: str = "audio") -> list[str]:
+    """Files ``<sub>/f<i>.bin`` and a SHA256SUMS listing them; returns their relative paths."""
+    import hashlib
+
+    (folder / sub).mkdir(parents=True, exist_ok=True)
+    rel = []
+    lines = []
+    for i, data in enumerate(contents):
+        name = f"{sub}/f{i}.bin"
+        (folder / name).write_bytes(data)
+        rel.append(name)
+        lines.append(f"{hashlib.sha256(data).hexdigest()}  {name}")
+    (folder / "SHA256SUMS").write_text("\n".join(lines) + "\n")
+    return rel
+
+
+MUTATIONS = ["none", "delete", "flip", "truncate", "extra_loaded", "empty_list", "unload"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    contents=st.lists(st.binary(min_size=1, max_size=64), min_size=1, max_size=6, unique=True),
+    mutation=st.sampled_from(MUTATIONS),
+    which=st.integers(0, 5),
+)
+def test_every_listed_file_must_exist_and_match(contents, mutation, which):
+    import tempfile
+
+    from advlib.data.download import ChecksumError, verify_loaded_files
+
+    with tempfile.TemporaryDirectory() as d:
+        root = Path(d)
+        files = _make_set(root, contents)
+        victim = files[which % len(files)]
+        loaded = list(files)
+        if mutation == "delete":  # a listed file is gone, and a folder-listing loader skips it
+            (root / victim).unlink()
+            loaded.remove(victim)
+        elif mutation == "flip":
+            raw = bytearray((root / victim).read_bytes())
+            raw[0] ^= 0xFF
+            (root / victim).write_bytes(bytes(raw))
+        elif mutation == "truncate":
+            (root / victim).write_bytes((root / victim).read_bytes()[:-1])
+        elif mutation == "extra_loaded":
+            (root / "audio/new.bin").write_bytes(b"new")
+            loaded.append("audio/new.bin")
+        elif mutation == "empty_list":
+            (root / "SHA256SUMS").write_text("")
+        elif mutation == "unload":  # loading fewer files than listed is fine while all match
+            loaded.remove(victim)
+        if mutation in ("none", "unload"):
+            assert verify_loaded_files(root, loaded) is True
+            return
+        with pytest.raises(ChecksumError) as info:
+            verify_loaded_files(root, loaded)
+        named = {
+            "delete": f"{victim}: missing",
+            "flip": f"{victim}: SHA-256 mismatch",
+            "truncate": f"{victim}: SHA-256 mismatch",
+            "extra_loaded": "audio/new.bin",
+            "empty_list": "lists no files",
+        }[mutation]
+        assert named in str(info.value)
+
+
+def _tiny_fsdd(root: Path) -> None:
+    import hashlib
+
+    rec = root / "recordings"
+    rec.mkdir(parents=True)
+    lines = []
+    for digit in range(2):
+        for index in range(6):
+            path = rec / f"{digit}_amy_{index}.wav"
+            sf.write(path, np.full(80, 0.1 * (digit + 1), dtype=np.float32), 8000)
+            lines.append(f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {path.name}")
+    (root / "SHA256SUMS").write_text("\n".join(lines) + "\n")
+
+
+def test_fsdd_with_a_listed_recording_missing_fails_verification(tmp_path):
+    from advlib.data.download import ChecksumError
+    from advlib.data.fsdd import load_fsdd
+
+    _tiny_fsdd(tmp_path)
+    assert len(load_fsdd(tmp_path, length=80, verify=True, progress=False)) == 12
+    (tmp_path / "recordings" / "1_amy_3.wav").unlink()
+    with pytest.raises(ChecksumError, match="1_amy_3.wav: missing"):
+        load_fsdd(tmp_path, length=80, verify=True, progress=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=st.binary(max_size=300))
+def test_read_checksums_of_any_bytes_is_a_mapping_or_a_checksum_error(text):
+    import tempfile
+
+    from advlib.data.download import ChecksumError, read_checksums
+
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "SHA256SUMS"
+        path.write_bytes(text)
+        try:
+            sums = read_checksums(path)
+        except ChecksumError as exc:
+            assert "SHA256SUMS" in str(exc)
+            return
+    for name, digest in sums.items():
+        assert not name.startswith("/") and ".." not in name.split("/")
+        assert len(digest) == 64 and digest == digest.lower()
+
+
+@pytest.mark.parametrize("name", ["/etc/passwd", "../outside.wav", "audio/../../x.wav"])
+def test_a_checksum_list_cannot_point_outside_its_folder(tmp_path, name):
+    from advlib.data.download import ChecksumError, read_checksums
+
+    (tmp_path / "SHA256SUMS").write_text(f"{'0' * 64}  {name}\n")
+    with pytest.raises(ChecksumError, match="is not a relative path inside the data set"):
+        read_checksums(tmp_path / "SHA256SUMS")
