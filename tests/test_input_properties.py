@@ -355,3 +355,228 @@ def test_a_checksum_list_cannot_point_outside_its_folder(tmp_path, name):
     (tmp_path / "SHA256SUMS").write_text(f"{'0' * 64}  {name}\n")
     with pytest.raises(ChecksumError, match="is not a relative path inside the data set"):
         read_checksums(tmp_path / "SHA256SUMS")
+
+
+# ------------------------------------------------------------------------------ profiles
+
+
+def _paths(node: object, prefix: tuple = ()) -> list[tuple]:
+    """Every key path of a nested dict/list profile."""
+    out = [prefix] if prefix else []
+    if isinstance(node, dict):
+        for k, v in node.items():
+            out += _paths(v, (*prefix, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            out += _paths(v, (*prefix, i))
+    return out
+
+
+def _set_path(cfg: dict, path: tuple, value: object) -> None:
+    node = cfg
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+
+
+JUNK = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=8),
+    st.lists(st.integers(-3, 12), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
+)
+
+
+@pytest.fixture(scope="module")
+def ci_profile() -> dict:
+    from advlib.chapters import load_profile
+
+    return load_profile("ci")
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data(), junk=JUNK)
+def test_any_damaged_profile_is_valid_or_a_profile_error(ci_profile, data, junk):
+    """Replace any value of the ci profile with junk: validation passes or raises
+    ProfileError naming the key, never another exception."""
+    import copy
+
+    from advlib.chapters import validate_profile
+    from advlib.study.profile import ProfileError
+
+    cfg = copy.deepcopy(ci_profile)
+    path = data.draw(st.sampled_from(_paths(cfg)))
+    _set_path(cfg, path, junk)
+    try:
+        validate_profile(cfg, source="ci.yaml")
+    except ProfileError as exc:
+        assert str(exc).startswith("ci.yaml: ") and "\n" not in str(exc)
+
+
+def _misspell(word: str, how: int, pos: int, letter: str) -> str:
+    i = pos % (len(word) + 1)
+    if how == 0 and word:  # drop a letter
+        j = pos % len(word)
+        return word[:j] + word[j + 1 :]
+    if how == 1:  # insert one
+        return word[:i] + letter + word[i:]
+    j = pos % len(word)  # change one
+    return word[:j] + letter + word[j + 1 :]
+
+
+# (path to the mapping in the ci profile, a key there): misspelling the key must be refused
+MISSPELLABLE = [
+    ((), "seed"),
+    ((), "datasets"),
+    (("datasets", "synthetic"), "loader"),
+    (("datasets", "synthetic"), "victims"),
+    (("datasets", "synthetic", "args"), "clips_per_class"),
+    (("datasets", "synthetic", "victims", "cnn1d_rand"), "knobs"),
+    (("datasets", "synthetic", "victims", "cnn1d_rand", "knobs"), "width"),
+    (("datasets", "synthetic", "victims", "cnn1d_rand", "train"), "epochs"),
+    (("attacks",), "runs"),
+    (("uap",), "n_craft"),
+]
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    which=st.sampled_from(MISSPELLABLE),
+    how=st.integers(0, 2),
+    pos=st.integers(0, 30),
+    letter=st.sampled_from("abcdeinorstuz_"),
+)
+def test_a_misspelt_name_is_refused_at_load_with_the_valid_names(
+    ci_profile, which, how, pos, letter
+):
+    import copy
+
+    from advlib.chapters import validate_profile
+    from advlib.study.profile import ProfileError
+
+    cfg = copy.deepcopy(ci_profile)
+    path, key = which
+    node = cfg
+    for part in path:
+        node = node[part]
+    wrong = _misspell(key, how, pos, letter)
+    assume(wrong != key and wrong not in node)
+    node[wrong] = node.pop(key)
+    with pytest.raises(ProfileError, match=r"unknown .*valid: ") as info:
+        validate_profile(cfg, source="ci.yaml")
+    assert repr(wrong) in str(info.value) and key in str(info.value)
+
+
+OPTION_PATHS = [
+    (("datasets", "fsdd", "args", "crop"), "crop"),
+    (("datasets", "fsdd", "args", "pad"), "pad"),
+    (("datasets", "fsdd", "loader"), "loader"),
+    (("datasets", "synthetic", "victims", "cnn1d_rand", "train", "optimizer"), "optimizer"),
+    (("datasets", "synthetic", "victims", "cnn1d_rand", "train", "scheduler"), "scheduler"),
+]
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(which=st.sampled_from(OPTION_PATHS), word=st.text("abcdeilmnorstuz", min_size=1, max_size=9))
+def test_an_unknown_option_string_is_refused_at_load(ci_profile, which, word):
+    import copy
+
+    from advlib.chapters import validate_profile
+    from advlib.study.profile import ProfileError
+
+    path, name = which
+    from advlib.data import LOADERS
+    from advlib.train.classifier import _OPTIMIZERS
+
+    valid = {*CROP_CHOICES, *PAD_CHOICES, *LOADERS, *_OPTIMIZERS, "plateau", "cosine"}
+    assume(word not in valid)
+    cfg = copy.deepcopy(ci_profile)
+    _set_path(cfg, path, word)
+    with pytest.raises(ProfileError, match=name):
+        validate_profile(cfg, source="ci.yaml")
+
+
+BUDGETS = [
+    ("attacks", "runs", "pgd_linf", "settings", "eps"),
+    ("attacks", "runs", "pgd_linf", "settings", "steps"),
+    ("attacks", "n"),
+    ("uap", "n_craft"),
+]
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    path=st.sampled_from(BUDGETS),
+    value=st.one_of(
+        st.floats(max_value=-1e-9), st.just(float("nan")), st.just(float("inf")), st.just(0)
+    ),
+)
+def test_a_budget_out_of_range_is_refused_at_load(ci_profile, path, value):
+    import copy
+
+    from advlib.chapters import validate_profile
+    from advlib.study.profile import ProfileError
+
+    cfg = copy.deepcopy(ci_profile)
+    assume(path[-1] != "eps" or value != 0)  # eps = 0 is a legal (null) budget
+    _set_path(cfg, path, value)
+    with pytest.raises(ProfileError, match=path[-1]):
+        validate_profile(cfg, source="ci.yaml")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    key=st.from_regex(r"[a-z_]{1,10}", fullmatch=True),
+    depth=st.integers(0, 3),
+    first=st.integers(),
+    second=st.integers(),
+)
+def test_a_key_written_twice_in_yaml_is_an_error(key, depth, first, second):
+    from advlib.study.profile import ProfileError, load_yaml
+
+    pad = "  " * depth
+    head = "".join(f"{'  ' * i}level{i}:\n" for i in range(depth))
+    text = f"{head}{pad}{key}: {first}\n{pad}other: 1\n{pad}{key}: {second}\n"
+    with pytest.raises(ProfileError, match=f"key '{key}' is written twice"):
+        load_yaml(text, "p.yaml")
+
+
+def test_a_profile_file_with_a_key_written_twice_fails_at_load(tmp_path):
+    from advlib.chapters import load_profile
+    from advlib.paths import REPO_ROOT
+    from advlib.study.profile import ProfileError
+
+    text = (REPO_ROOT / "config" / "demo.yaml").read_text()
+    path = tmp_path / "twice.yaml"
+    path.write_text(text + "\nseed: 1\n")
+    with pytest.raises(
+        ProfileError, match=r"twice.yaml: line \d+, column 1: key 'seed' is written"
+    ):
+        load_profile(path)
+    merged = tmp_path / "merged.yaml"  # YAML merge keys may be overridden: not a duplicate
+    merged.write_text("base: &b {x: 1, y: 2}\nover:\n  <<: *b\n  x: 3\n")
+    from advlib.study.profile import load_yaml
+
+    assert load_yaml(merged.read_text())["over"] == {"x": 3, "y": 2}
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=st.text(max_size=80))
+def test_any_yaml_text_loads_or_raises_a_profile_error(text):
+    from advlib.study.profile import ProfileError, load_yaml
+
+    try:
+        load_yaml(text, "p.yaml")
+    except ProfileError as exc:
+        assert str(exc).startswith("p.yaml: ") and "\n" not in str(exc)
