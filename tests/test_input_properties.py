@@ -580,3 +580,123 @@ def test_any_yaml_text_loads_or_raises_a_profile_error(text):
         load_yaml(text, "p.yaml")
     except ProfileError as exc:
         assert str(exc).startswith("p.yaml: ") and "\n" not in str(exc)
+
+
+# ------------------------------------------------------------------ attacks and the runner
+
+# every per-clip attack with settings small enough for a property test
+ATTACK_SETTINGS = {
+    "fgsm": {"eps": 0.05},
+    "bim": {"eps": 0.05, "steps": 2},
+    "pgd": {"eps": 0.05, "steps": 2},
+    "deepfool": {"steps": 2},
+    "cw_l2": {"steps": 2, "binary_search_steps": 1},
+    "ddn": {"steps": 2},
+    "jsma": {"gamma": 0.5},
+    "nes": {"eps": 0.05, "steps": 1, "samples": 2},
+    "genetic": {"eps": 0.05, "steps": 1, "population": 4},
+    "pso": {"eps": 0.05, "steps": 1, "particles": 4, "epochs": 1},
+}
+
+
+def _linear(n_classes: int, width: int = 16) -> torch.nn.Module:
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Linear(width, n_classes)).eval()
+
+
+@pytest.fixture(scope="module")
+def known_settings() -> dict:
+    """ATTACK_SETTINGS restricted to the settings each attack takes (names differ a little)."""
+    import inspect
+
+    from advlib.attacks.registry import get_attack
+
+    out = {}
+    for name, s in ATTACK_SETTINGS.items():
+        params = inspect.signature(get_attack(name)).parameters
+        out[name] = {k: v for k, v in s.items() if k in params}
+    return out
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    name=st.sampled_from(sorted(ATTACK_SETTINGS)),
+    n_classes=st.integers(2, 5),
+    batch=st.integers(1, 4),
+    offset=st.integers(0, 3),
+    negative=st.booleans(),
+)
+def test_an_attack_refuses_labels_out_of_range(
+    known_settings, name, n_classes, batch, offset, negative
+):
+    from advlib.attacks.registry import make_attack
+
+    attack = make_attack(name, known_settings[name], seed=0)
+    x = torch.zeros(batch, 16)
+    y = torch.zeros(batch, dtype=torch.long)
+    y[-1] = -1 - offset if negative else n_classes + offset
+    with pytest.raises(ValueError, match="label"):
+        attack(_linear(n_classes), x, y, targeted=False)
+
+
+@pytest.mark.parametrize("name", sorted(ATTACK_SETTINGS))
+def test_an_attack_refuses_an_empty_batch(known_settings, name):
+    from advlib.attacks.registry import make_attack
+
+    attack = make_attack(name, known_settings[name], seed=0)
+    with pytest.raises(ValueError, match="non-empty batch"):
+        attack(_linear(3), torch.zeros(0, 16), torch.zeros(0, dtype=torch.long), targeted=False)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    n_classes=st.integers(2, 5),
+    batch=st.integers(1, 6),
+    bad=st.one_of(st.integers(5, 40), st.integers(-40, -1)),
+    where=st.sampled_from(["label", "target"]),
+    skip=st.booleans(),
+)
+def test_the_runner_refuses_labels_and_targets_out_of_range(n_classes, batch, bad, where, skip):
+    """A label >= n_classes was never attacked (its clean prediction always 'differs'), giving
+    an empty run whose success rate is NaN; now it is an error naming the label."""
+    from functools import partial
+
+    from advlib.attacks.fgsm import fgsm
+    from advlib.run.runner import run_attack
+
+    x = torch.zeros(batch, 16)
+    y = torch.zeros(batch, dtype=torch.long)
+    targets = None
+    bad = bad if bad < 0 else n_classes + bad - 5
+    if where == "label":
+        y[0] = bad
+    else:
+        targets = torch.ones(batch, dtype=torch.long)
+        targets[-1] = bad
+    with pytest.raises(ValueError, match=rf"{where}\(s\) \[{bad}\] out of range: .* {n_classes} "):
+        run_attack(
+            _linear(n_classes),
+            x,
+            y,
+            partial(fgsm, eps=0.1),
+            targets=targets,
+            skip_misclassified=skip,
+            progress=False,
+        )
+
+
+def test_the_runner_refuses_an_empty_batch_and_float_labels():
+    from functools import partial
+
+    from advlib.attacks.fgsm import fgsm
+    from advlib.run.runner import pick_clips, run_attack
+
+    attack = partial(fgsm, eps=0.1)
+    with pytest.raises(ValueError, match="nothing to attack: x is empty"):
+        run_attack(_linear(3), torch.zeros(0, 16), torch.zeros(0, dtype=torch.long), attack)
+    with pytest.raises(ValueError, match="integer tensor of labels"):
+        run_attack(_linear(3), torch.zeros(2, 16), torch.zeros(2), attack)
+    with pytest.raises(ValueError, match="the part is empty"):
+        pick_clips(torch.zeros(0, dtype=torch.long), 4)

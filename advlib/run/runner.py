@@ -108,10 +108,12 @@ def run_attack(
         Untargeted only: leave samples the model already gets wrong unattacked, as most
         papers do (their clean prediction already differs from the label).
     """
-    if x.shape[0] != y.shape[0]:
-        raise ValueError(f"x has {x.shape[0]} samples but y has {y.shape[0]}")
+    if not isinstance(y, torch.Tensor) or y.ndim != 1 or y.is_floating_point() or y.is_complex():
+        raise ValueError("y must be a 1-D integer tensor of labels")
+    if x.ndim < 1 or x.shape[0] != y.shape[0]:
+        raise ValueError(f"x has {x.shape[0] if x.ndim else 0} samples but y has {y.shape[0]}")
     if len(x) == 0:
-        raise ValueError("nothing to attack: x is empty")
+        raise ValueError("nothing to attack: x is empty (an empty batch has no success rate)")
     if not torch.isfinite(x).all():
         raise ValueError("inputs contain NaN or inf")
     n = len(x)
@@ -127,7 +129,15 @@ def run_attack(
     was_training = model.training
     model.eval()
     try:
-        clean = predict_logits(model, x, batch_size).argmax(1)
+        logits = predict_logits(model, x, batch_size)
+        k = logits.shape[1]
+        for name, labels in (("label", y), ("target", t if targeted else None)):
+            if labels is not None and ((labels < 0) | (labels >= k)).any():
+                bad = labels[(labels < 0) | (labels >= k)][:5].tolist()
+                raise ValueError(
+                    f"{name}(s) {bad} out of range: the model has {k} classes (0..{k - 1})"
+                )
+        clean = logits.argmax(1)
         if targeted:
             attacked = t != y
         elif skip_misclassified:
@@ -188,6 +198,8 @@ def pick_clips(y: torch.Tensor, n: int, *, seed: int = 0) -> torch.Tensor:
     shuffle), so a small attack set covers every class; all clips when ``n >= len(y)``."""
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
+    if len(y) == 0:
+        raise ValueError("no clips to pick from: the part is empty")
     g = torch.Generator().manual_seed(seed)
     order = torch.randperm(len(y), generator=g)
     by_class = [order[y[order] == c] for c in torch.unique(y).tolist()]
