@@ -700,3 +700,74 @@ def test_the_runner_refuses_an_empty_batch_and_float_labels():
         run_attack(_linear(3), torch.zeros(2, 16), torch.zeros(2), attack)
     with pytest.raises(ValueError, match="the part is empty"):
         pick_clips(torch.zeros(0, dtype=torch.long), 4)
+
+
+# ---------------------------------------------------------------------- metrics and tables
+
+WAVES = st.lists(
+    st.floats(-1.0, 1.0, allow_subnormal=False).map(lambda v: 0.0 if abs(v) < 1e-3 else v),
+    min_size=1,
+    max_size=32,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    x=WAVES,
+    v=WAVES,
+    silent_x=st.booleans(),
+    zero_v=st.booleans(),
+)
+def test_decibel_metrics_are_finite_or_nan_with_a_reason(x, v, silent_x, zero_v):
+    from advlib.metrics import UndefinedMetricWarning, ldb, ldb_x, snr_db, spl_db
+
+    n = min(len(x), len(v))
+    xa = np.zeros(n) if silent_x else np.asarray(x[:n])
+    va = np.zeros(n) if zero_v else np.asarray(v[:n])
+    for fn, args, undefined in (
+        (snr_db, (xa, va), not xa.any() or not va.any()),
+        (ldb_x, (va, xa), not xa.any() or not va.any()),
+        (ldb, (xa,), not xa.any()),
+        (spl_db, (va,), not va.any()),
+    ):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out = fn(*args)
+        reasons = [str(w.message) for w in caught if w.category is UndefinedMetricWarning]
+        assert not math.isinf(out), f"{fn.__name__} gave {out}"
+        if undefined:
+            assert math.isnan(out) and reasons and "undefined" in reasons[0]
+        else:
+            assert math.isfinite(out) and not reasons
+
+
+CELLS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.floats(allow_nan=True, allow_infinity=True, width=32).map(np.float32),
+    st.just(np.float64("inf")),
+    st.just(-np.inf),
+    st.none(),
+    st.just(pd_na := object()),  # replaced by pandas.NA below (pandas is imported lazily)
+    st.integers(-5, 5),
+    st.text(alphabet="abc", max_size=3),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(cells=st.lists(CELLS, min_size=1, max_size=6), fmt=st.sampled_from([None, "dB", "%"]))
+def test_a_table_never_shows_inf_or_nan(cells, fmt):
+    """Every undefined cell (NaN, inf, None, pandas.NA, in any column type) renders as "—"
+    with the footnote saying it is undefined; no "inf", "nan" or "<NA>" reaches the page."""
+    import pandas as pd
+
+    from advlib.tables import UNDEFINED, UNDEFINED_NOTE, decibels, percent, render
+
+    cells = [pd.NA if c is pd_na else c for c in cells]
+    df = pd.DataFrame({"value": pd.Series(cells, dtype=object)})
+    formats = {"dB": {"value": decibels}, "%": {"value": percent}}.get(fmt or "", {})
+    html = render(df, "t", formats=formats).data
+    body = html.split("<tbody>")[1].split("</tbody>")[0].lower()
+    for word in ("inf", "nan", "&lt;na&gt;", "none", "nat"):
+        assert word not in body, (cells, body)
+    if UNDEFINED in body:
+        assert "undefined" in UNDEFINED_NOTE and UNDEFINED_NOTE.split(":")[0] in html

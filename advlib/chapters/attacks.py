@@ -209,8 +209,8 @@ def universal_table(
                 "success (held out)": p.rate,
                 "95 % CI": f"[{100 * lo:.0f}, {100 * hi:.0f}] %",
                 "differs from label": float(t.loc[t["attacked"], "fooled_label"].mean()),
-                "median SNR (dB)": float(np.median(t["snr_db"])),
-                "median l_dB_x": float(np.median(ldb_x(delta, x.numpy()))),
+                "median SNR (dB)": float(t["snr_db"].median()),  # NaN (undefined) left out
+                "median l_dB_x": float(np.nanmedian(ldb_x(delta, x.numpy()))),
                 "max |v| (waveform)": float(np.abs(delta).max()),
                 "craft s": rec["seconds"],
                 "craft passes": rec["forward_samples"] + rec["backward_samples"],

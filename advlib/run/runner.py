@@ -14,6 +14,7 @@ samples whose true class is the target are not attacked and not counted.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -27,7 +28,7 @@ from tqdm.std import tqdm
 
 from advlib.attacks import PassCounter
 from advlib.data.core import AudioSet
-from advlib.metrics import Proportion, snr_db
+from advlib.metrics import Proportion, UndefinedMetricWarning, snr_db
 from advlib.train.classifier import predict_logits
 
 __all__ = ["AttackRun", "attack_clips", "eot_victim", "eval_clips", "pick_clips", "run_attack"]
@@ -46,7 +47,9 @@ class AttackRun:
     table:
         One row per sample: ``label``, ``target`` (-1 when untargeted), ``clean_pred``,
         ``adv_pred``, ``attacked``, ``success``, ``fooled_label`` (prediction differs from the
-        label), ``l2``, ``linf``, ``snr_db`` and ``seconds`` (the sample's share of its batch).
+        label), ``l2``, ``linf``, ``snr_db`` (NaN where undefined: no perturbation, as for
+        unattacked samples, or a silent clip) and ``seconds`` (the sample's share of its
+        batch).
     seconds:
         Wall time of the attack calls (clean and final predictions excluded).
     passes:
@@ -169,6 +172,9 @@ def run_attack(
     success &= attacked
     delta = (x_adv - x).reshape(n, -1)
     flat_x = x.reshape(n, -1)
+    with warnings.catch_warnings():  # unattacked clips have no perturbation: their SNR is NaN
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        snr = snr_db(flat_x.numpy(), delta.numpy())
     table = pd.DataFrame(
         {
             "label": y.numpy(),
@@ -180,7 +186,7 @@ def run_attack(
             "fooled_label": (adv != y).numpy(),
             "l2": delta.norm(dim=1).numpy(),
             "linf": delta.abs().amax(dim=1).numpy(),
-            "snr_db": snr_db(flat_x.numpy(), delta.numpy()),
+            "snr_db": snr,
             "seconds": sample_seconds.numpy(),
         }
     )
