@@ -17,7 +17,6 @@ picks one, else ``chromium``, ``chromium-browser``, ``google-chrome`` on ``PATH`
 
 from __future__ import annotations
 
-import argparse
 import base64
 import fcntl
 import json
@@ -31,6 +30,8 @@ import tempfile
 import time
 from pathlib import Path, PurePosixPath
 from typing import Any
+
+from advlib.cli import ArgumentParser, run
 
 __all__ = [
     "DEFAULT_PAGES",
@@ -633,7 +634,7 @@ def check_book(
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(
+    ap = ArgumentParser(
         prog="python -m advlib.tools.browsercheck", description=__doc__.split("\n")[0]
     )
     ap.add_argument("--html", type=Path, default=Path("_build/html"), help="the built book")
@@ -666,6 +667,8 @@ def main(argv: list[str] | None = None) -> int:
         "--max-height", type=int, default=8000, help="screenshot height cap in CSS pixels"
     )
     args = ap.parse_args(argv)
+    if not args.html.is_dir():
+        raise FileNotFoundError(f"{args.html}: no built book here (build it first: make book)")
 
     try:
         reports = check_book(
@@ -708,4 +711,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(run(main))

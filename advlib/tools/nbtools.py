@@ -8,11 +8,12 @@ command every pipeline job and ``python -m advlib page`` use.
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 from pathlib import Path
 from typing import Any
+
+from advlib.cli import ArgumentParser, run
 
 __all__ = [
     "add_alt_text",
@@ -188,7 +189,7 @@ def has_parameters_cell(path: str | Path) -> bool:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m advlib.tools.nbtools")
+    parser = ArgumentParser(prog="python -m advlib.tools.nbtools")
     sub = parser.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("set-title", help="set an executed notebook's page title")
     p.add_argument("notebook")
@@ -211,4 +212,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(run(main))
