@@ -134,3 +134,21 @@ def test_page_command_executes_a_page_with_changed_parameters(tmp_path, capsys):
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert injected and "clip = 1" in injected[0].source
     assert "image/png" in str(nb)
+
+
+def test_a_failed_page_leaves_no_partial_notebook(tmp_path):
+    """papermill writes the notebook as it runs; a cell that fails leaves nothing at the output
+    (nor a hidden partial beside it), so a half-executed page is never taken for a page."""
+    from advlib.tools.nbtools import execute
+
+    src = tmp_path / "page.md"
+    from advlib.paths import REPO_ROOT
+
+    head = (REPO_ROOT / "notebooks" / "frontends.md").read_text().split("\n---\n")[0]
+    cells = "x = 1", "raise ValueError('boom')"
+    body = "".join(f"```{{code-cell}} ipython3\n{c}\n```\n\n" for c in cells)
+    src.write_text(f"{head}\n---\n\n# Page\n\n{body}")
+    out = tmp_path / "out" / "page.ipynb"
+    with pytest.raises(Exception, match="boom"):
+        execute(src, out, {})
+    assert list(out.parent.iterdir()) == []
