@@ -14,16 +14,26 @@ unit --profile P ID [--out FILE]
                     run one unit of work of the pipeline (fills its cache entries) and write
                     its sentinel JSON; ``unit --profile P --list`` lists the profile's units;
                     ``unit --profile P --batch PAGE`` runs a page's units in one process
+
+A mistake (a misspelt argument, an unknown page, profile or data set, a bad ``--set``, a
+missing file) prints one line ``error: ...`` to stderr and exits with status 2; ``--debug``
+(anywhere on the line) shows the full traceback instead.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
+
+from advlib.cli import ArgumentParser, run
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="advlib", description=__doc__.split("\n")[0])
+    """Run one command; a user error prints ``error: ...`` and returns 2 (see the module)."""
+    return run(_main, argv)
+
+
+def _main(argv: list[str]) -> int:
+    parser = ArgumentParser(prog="advlib", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("profile", help="validate a profile and summarise it")
     p.add_argument("name")
@@ -102,9 +112,8 @@ def main(argv: list[str] | None = None) -> int:
 
         try:
             dev = get_device(args.device)
-        except (RuntimeError, ValueError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
+        except RuntimeError as exc:  # no such device here: the user's choice, one line
+            raise ValueError(str(exc)) from exc
         if not args.quiet:
             extra = f", {torch.cuda.get_device_name(dev)}" if dev.type == "cuda" else ""
             print(f"device {dev} available (torch {torch.__version__}{extra})")

@@ -12,7 +12,9 @@ a damaged entry is never silently used.
 Processes share a cache safely: each entry has a file lock (``<key>.lock`` beside it, the
 ``filelock`` package), held while the entry is computed and written, so two pipeline jobs asking
 for one entry compute it once and both read it; a writer killed mid-write (even by SIGKILL)
-leaves only a ``.tmp-*`` folder, never read as an entry and removed by the next write of it.
+leaves only a ``.tmp-*`` folder, never read as an entry, removed by the next write of that entry
+and, for every entry, by the first write of the next run (:meth:`Cache.clean_leftovers` skips
+the folders of writers still alive: their entry's lock is held).
 
 Payload items are stored by type: tensors and dicts of tensors (state dicts) as ``.pt`` read
 back with ``torch.load(weights_only=True)``; numpy arrays as ``.npy`` (no pickle);
@@ -164,6 +166,39 @@ class Cache:
     def __post_init__(self) -> None:
         self.root = Path(self.root)
         self._locks: dict[Path, Any] = {}
+        self._swept = False
+
+    def clean_leftovers(self) -> int:
+        """Remove the temporary folders killed writers left anywhere in the cache; a folder
+        whose entry lock is held belongs to a live writer and is kept. Returns how many were
+        removed. Called once per :class:`Cache` object, before its first write."""
+        from filelock import FileLock, Timeout
+
+        removed = 0
+        for tmp in sorted(self.root.glob("*/*/.tmp-*")):
+            prefix = tmp.name.split("-")[1] if tmp.name.count("-") >= 2 else ""
+            if not prefix:
+                continue
+            held = []
+            try:  # a writer holds its entry's lock from before its folder exists until renamed
+                for lock_path in tmp.parent.glob(f"{prefix}*.lock"):
+                    lock = FileLock(str(lock_path), timeout=0)
+                    lock.acquire()
+                    held.append(lock)
+                if tmp.exists():
+                    shutil.rmtree(tmp, ignore_errors=True)
+                    removed += 1
+            except Timeout:
+                continue  # a live writer
+            finally:
+                for lock in held:
+                    lock.release()
+        return removed
+
+    def _sweep_once(self) -> None:
+        if not self._swept:
+            self._swept = True
+            self.clean_leftovers()
 
     def lock(self, kind: str, key: str) -> Any:
         """The entry's lock (a file lock beside it, shared by every process using this cache):
@@ -222,6 +257,7 @@ class Cache:
         entry's lock: a reader sees the old entry or the whole new one, never a part; a writer
         killed half-way leaves only a temporary folder, removed by the next write."""
         key = param_key(kind, params)
+        self._sweep_once()
         with self.lock(kind, key):
             self._clean_leftovers(kind, key)
             return self._save_locked(kind, key, params, payload)
@@ -294,6 +330,7 @@ class Cache:
         payload = self.load(kind, params)
         hit = payload is not None
         if payload is None:
+            self._sweep_once()
             with self.lock(kind, key):
                 # another process may have written it while this one waited for the lock
                 payload = self.load(kind, params)

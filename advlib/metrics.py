@@ -9,8 +9,10 @@ Conventions shared by every function here:
   ``(N, T)`` (or ``(N, ...)``) array is a batch and gives an ``(N,)`` array, one value per clip
   (every axis after the first is reduced). So ``f(batch)[i] == f(batch[i])``.
 * NaN or infinite input, empty input and mismatched shapes raise ``ValueError``.
-* Decibel values of silence are honest infinities: a zero perturbation has ``snr_db = +inf``
-  and ``spl_db = ldb = -inf``; they never produce NaN.
+* A value that is undefined is NaN, never an infinity, and a :class:`UndefinedMetricWarning`
+  states why and for which clips: the decibels of silence (``ldb``, ``spl_db`` of an all-zero
+  clip), an SNR or relative level with a silent clip or a zero perturbation (``snr_db``,
+  ``ldb_x``). Tables render NaN as "—" with a footnote saying it is undefined.
 
 Sources. **UAP**: Abdoli et al., "Universal Adversarial Audio Perturbations" (Eqs. 3, 5, 6,
 14, 15). **AT**: Sallo, Esmaeilpour and Cardinal, "Adversarially Training for Audio Classifiers"
@@ -20,6 +22,7 @@ Sources. **UAP**: Abdoli et al., "Universal Adversarial Audio Perturbations" (Eq
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -30,6 +33,7 @@ from advlib.stats import format_proportion, wilson_interval
 
 __all__ = [
     "Proportion",
+    "UndefinedMetricWarning",
     "accuracy",
     "asr_targeted",
     "asr_untargeted",
@@ -52,6 +56,27 @@ __all__ = [
 
 ArrayLike = torch.Tensor | np.ndarray | Sequence[float] | float
 Scalar = float | np.ndarray  # float for one clip, (N,) array for a batch
+
+
+class UndefinedMetricWarning(RuntimeWarning):
+    """A metric is undefined for some clips (the message says which and why); their value is
+    NaN."""
+
+
+def _undefined(values: np.ndarray, mask: np.ndarray, metric: str, reason: str) -> np.ndarray:
+    """``values`` with NaN where ``mask``, and a warning naming the metric, clips and reason."""
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        return values
+    out = np.where(mask, np.nan, values)
+    if mask.ndim == 0:
+        which = "the clip"
+    else:
+        idx = np.flatnonzero(mask)
+        more = f" and {idx.size - 5} more" if idx.size > 5 else ""
+        which = f"clip(s) {idx[:5].tolist()}{more}"
+    warnings.warn(f"{metric} is undefined for {which}: {reason}; NaN", UndefinedMetricWarning, 3)
+    return out
 
 
 def accuracy(pred: torch.Tensor | np.ndarray, y: torch.Tensor | np.ndarray) -> float:
@@ -173,15 +198,18 @@ def snr_db(x: ArrayLike, v: ArrayLike) -> Scalar:
     Returns
     -------
     float or ndarray of shape (N,)
-        ``+inf`` where ``v`` is all zeros (nothing was added, whatever ``x`` is); ``-inf``
-        where ``x`` is silent and ``v`` is not. Scale-invariant.
+        Scale-invariant. NaN (undefined, with an :class:`UndefinedMetricWarning`) where ``x``
+        is silent (all zeros: there is no signal to compare with) or ``v`` is all zeros
+        (nothing was added: no noise to compare with).
     """
     xa, va = _waveform(x, "x"), _waveform(v, "v")
     va = _pair(xa, va, "x", "v")
     ax = _axes(xa)
     px, pv = np.sqrt(np.mean(xa**2, axis=ax)), np.sqrt(np.mean(va**2, axis=ax))
-    with np.errstate(invalid="ignore"):
-        out = np.where(pv > 0, _db(px) - _db(pv), np.inf)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = _db(px) - _db(pv)
+    out = _undefined(out, px == 0, "SNR", "the clip is silent (all zeros)")
+    out = _undefined(out, (pv == 0) & (px > 0), "SNR", "the perturbation is zero")
     return _out(out)
 
 
@@ -199,10 +227,12 @@ def ldb(x: ArrayLike) -> Scalar:
     Returns
     -------
     float or ndarray of shape (N,)
-        ``-inf`` for an all-zero clip. A clip with peak 0.5 gives -6.0206 dB.
+        A clip with peak 0.5 gives -6.0206 dB. NaN (undefined, with an
+        :class:`UndefinedMetricWarning`) for an all-zero clip.
     """
     arr = _waveform(x, "x")
-    return _out(_db(np.max(np.abs(arr), axis=_axes(arr))))
+    peak = np.max(np.abs(arr), axis=_axes(arr))
+    return _out(_undefined(_db(peak), peak == 0, "l_dB", "the clip is silent (all zeros)"))
 
 
 def ldb_x(v: ArrayLike, x: ArrayLike) -> Scalar:
@@ -220,15 +250,17 @@ def ldb_x(v: ArrayLike, x: ArrayLike) -> Scalar:
     Returns
     -------
     float or ndarray of shape (N,)
-        More negative is quieter. ``-inf`` where ``v`` is all zeros; ``+inf`` where ``x`` is
-        silent and ``v`` is not. Scale-invariant.
+        More negative is quieter. Scale-invariant. NaN (undefined, with an
+        :class:`UndefinedMetricWarning`) where ``v`` is all zeros or ``x`` is silent.
     """
     xa, va = _waveform(x, "x"), _waveform(v, "v")
     va = _pair(xa, va, "x", "v")
     ax = _axes(xa)
     peak_v, peak_x = np.max(np.abs(va), axis=ax), np.max(np.abs(xa), axis=ax)
-    with np.errstate(invalid="ignore"):
-        out = np.where(peak_v > 0, _db(peak_v) - _db(peak_x), -np.inf)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = _db(peak_v) - _db(peak_x)
+    out = _undefined(out, peak_x == 0, "l_dB_x", "the clip is silent (all zeros)")
+    out = _undefined(out, (peak_v == 0) & (peak_x > 0), "l_dB_x", "the perturbation is zero")
     return _out(out)
 
 
@@ -245,10 +277,11 @@ def spl_db(v: ArrayLike) -> Scalar:
     Returns
     -------
     float or ndarray of shape (N,)
-        ``-inf`` for an all-zero ``v``.
+        NaN (undefined, with an :class:`UndefinedMetricWarning`) for an all-zero ``v``.
     """
     arr = _waveform(v, "v")
-    return _out(_db(np.sqrt(np.mean(arr**2, axis=_axes(arr)))))
+    p = np.sqrt(np.mean(arr**2, axis=_axes(arr)))
+    return _out(_undefined(_db(p), p == 0, "SPL", "the signal is all zeros"))
 
 
 def lp_norm(v: ArrayLike, p: float | str) -> Scalar:
@@ -624,8 +657,10 @@ def pesq_score(ref: ArrayLike, deg: ArrayLike, sample_rate: int, mode: str | Non
     def one(ri: np.ndarray, di: np.ndarray) -> float:
         try:
             return float(pesq(sample_rate, ri, di, mode))
-        except (NoUtterancesError, BufferTooShortError):
-            return float("nan")  # PESQ is undefined here (no speech found, or too short)
+        except (NoUtterancesError, BufferTooShortError) as exc:
+            why = "no speech found" if isinstance(exc, NoUtterancesError) else "clip too short"
+            warnings.warn(f"PESQ is undefined: {why}; NaN", UndefinedMetricWarning, 3)
+            return float("nan")
 
     if r.ndim == 1:
         return one(r, d)

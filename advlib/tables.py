@@ -32,11 +32,12 @@ UNDEFINED_NOTE = (
 
 
 def _missing(x: Any) -> bool:
-    if x is None:
+    """None, NaN, an infinity, ``pandas.NA`` or ``NaT``: a number that is not there."""
+    if x is None or x is pd.NA or x is pd.NaT:
         return True
     try:
         return not math.isfinite(float(x))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return False
 
 
@@ -104,10 +105,9 @@ def render(
                 out.append(v)
                 continue
             if _missing(v) and not isinstance(v, bool):
-                if v is None or isinstance(v, float):
-                    undefined = True
-                    out.append(UNDEFINED)
-                    continue
+                undefined = True
+                out.append(UNDEFINED)
+                continue
             if f is None:
                 if isinstance(v, bool):
                     out.append("yes" if v else "no")

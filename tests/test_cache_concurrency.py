@@ -27,7 +27,7 @@ def _slow_fetch(root, counter, out):
     Path(out).write_text(str(payload["meta"]["pid"]) + " " + str(payload["value"].sum()))
 
 
-def _killed_writer(root):
+def _killed_writer(root, params=PARAMS):
     """Write an entry and hang inside the write, after the temporary folder has data."""
     import numpy as np
 
@@ -46,7 +46,7 @@ def _killed_writer(root):
         return out
 
     c._write_item = hang
-    cache.get_or_compute("demo", PARAMS, compute)
+    cache.get_or_compute("demo", params, compute)
 
 
 def test_two_processes_compute_one_entry_once(tmp_path):
@@ -97,3 +97,41 @@ def test_lock_is_reentrant_and_times_out_for_another_holder(tmp_path):
     with other:  # another holder, as another process would be
         with pytest.raises(Timeout):
             cache.save("demo", PARAMS, {"v": 1})
+
+
+def test_the_next_run_cleans_a_killed_writers_leftovers_of_any_entry(tmp_path):
+    """A writer killed inside its write leaves a temporary folder; the next run's first write
+    of *another* entry removes it (a killed writer's entry may never be asked for again), while
+    a live writer's folder (its entry's lock held) is kept."""
+    import numpy as np
+
+    ctx = mp.get_context("spawn")
+    root = tmp_path / "c"
+    other = {"what": "other", "seed": 1}
+    tmps = {}
+    for name, params in (("killed", PARAMS), ("alive", other)):
+        key = param_key("demo", params)
+        tmps[name] = (Cache(root).path("demo", key).parent, f".tmp-{key[:12]}-*")
+    killed = ctx.Process(target=_killed_writer, args=(root,))
+    alive = ctx.Process(target=_killed_writer, args=(root, other))
+    killed.start()
+    alive.start()
+    deadline = time.time() + 120
+    while time.time() < deadline and not all(any(f.glob(g + "/*")) for f, g in tmps.values()):
+        time.sleep(0.1)
+    assert all(any(f.glob(g + "/*")) for f, g in tmps.values()), "the writers never wrote"
+    os.kill(killed.pid, signal.SIGKILL)
+    killed.join(10)
+    try:
+        Cache(root).get_or_compute("next", {"seed": 1}, lambda: {"v": np.ones(2)})
+        folder, glob = tmps["killed"]
+        assert not list(folder.glob(glob)), "the killed writer's leftovers were not cleaned"
+        folder, glob = tmps["alive"]
+        assert list(folder.glob(glob)), "a live writer's folder was removed"
+    finally:
+        alive.kill()
+        alive.join(10)
+    cache = Cache(root)  # the run after: the second writer is dead too now
+    cache.get_or_compute("next", {"seed": 2}, lambda: {"v": np.ones(2)})
+    assert not list(root.glob("*/*/.tmp-*")), "the dead writers' leftovers were not cleaned"
+    assert cache.load("demo", PARAMS) is None and cache.load("demo", other) is None

@@ -41,7 +41,10 @@ class MeanSign(torch.nn.Module):
 
     def forward(self, x):
         m = self.sign * (x.mean(dim=1) - 0.01)
-        return torch.stack([-m, m], dim=1) * 100
+        # classes 2..9 of the 10-class data set are never predicted (a label must index the
+        # logits: the runner refuses one that does not)
+        never = torch.full((len(x), 8), -1e4, dtype=x.dtype)
+        return torch.cat([torch.stack([-m, m], dim=1) * 100, never], dim=1)
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,8 @@ class MeanSign(torch.nn.Module):
 
     def forward(self, x):
         m = x.mean(dim=1) - 0.01
-        return torch.stack([-m, m], dim=1) * 100
+        never = torch.full((len(x), 8), -1e4, dtype=x.dtype)  # classes 2..9: never predicted
+        return torch.cat([torch.stack([-m, m], dim=1) * 100, never], dim=1)
 
 
 @pytest.fixture(scope="module")

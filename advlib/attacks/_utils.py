@@ -156,6 +156,8 @@ def check_per_sample(
     else:
         try:
             t = torch.full((n,), float(value), device=x.device, dtype=x.dtype)
+        except RuntimeError as e:  # a finite float64 beyond the range of x's dtype
+            raise ValueError(f"{name} = {value!r} does not fit {x.dtype}") from e
         except (TypeError, ValueError) as e:
             raise ValueError(f"{name} must be a float or a ({n},) tensor, got {value!r}") from e
     if not torch.isfinite(t).all():

@@ -83,7 +83,7 @@ def attack_names() -> list[str]:
 
 def attack_spec(name: str) -> AttackSpec:
     """The :class:`AttackSpec` of ``name``; an unknown name raises ``ValueError`` listing all."""
-    if name not in ATTACKS:
+    if not isinstance(name, str) or name not in ATTACKS:
         raise ValueError(f"unknown attack {name!r}; known attacks: {', '.join(ATTACKS)}")
     return ATTACKS[name]
 
@@ -95,6 +95,51 @@ def get_attack(name: str) -> Callable[..., Any]:
     return getattr(module, spec.function)
 
 
+class _Checked(Exception):
+    """Raised by the stand-in model: the attack got past its checks of its settings."""
+
+
+class _StandIn(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.zeros(1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        raise _Checked
+
+
+# values for required settings a caller may bind later (the AT chapter binds eps per budget)
+_STAND_IN_VALUES = {"eps": 0.01}
+
+
+def _dry_run(name: str, fn: Callable[..., Any], settings: Mapping[str, Any]) -> None:
+    """Call ``fn`` with ``settings`` on a stand-in model and a small batch, so the attack's own
+    checks of its settings run; re-raise their ``ValueError`` naming the attack."""
+    if any(isinstance(v, torch.Tensor | torch.nn.Module) for v in settings.values()):
+        return  # per-sample budgets and networks are checked when the attack runs
+    params = inspect.signature(fn).parameters
+    kwargs = dict(settings)
+    for p, v in params.items():
+        if v.kind is inspect.Parameter.KEYWORD_ONLY and v.default is inspect.Parameter.empty:
+            if p not in kwargs:
+                if p not in _STAND_IN_VALUES:
+                    return  # e.g. the GAN's generator network: nothing to stand in for it
+                kwargs[p] = _STAND_IN_VALUES[p]
+    bounds = kwargs.get("bounds", params["bounds"].default if "bounds" in params else (-1, 1))
+    try:
+        mid = (float(bounds[0]) + float(bounds[1])) / 2
+    except (TypeError, ValueError, IndexError):
+        mid = 0.0  # the attack's own bounds check names the problem
+    x = torch.full((2, 1024), mid if mid == mid else 0.0)
+    with torch.random.fork_rng(devices=[]):
+        try:
+            fn(_StandIn(), x, torch.tensor([0, 1]), targeted=False, **kwargs)
+        except _Checked:
+            pass
+        except ValueError as exc:
+            raise ValueError(f"attack {name!r}: {exc}") from None
+
+
 def make_attack(
     name: str, settings: Mapping[str, Any] | None = None, *, seed: int | None = None
 ) -> Callable[..., Any]:
@@ -102,11 +147,17 @@ def make_attack(
 
     Settings that are not keyword parameters of the attack, or that set ``model``, ``x``,
     ``y`` or ``targeted`` (those are given per call), raise ``ValueError`` naming the accepted
-    ones. Lists become tuples (profiles are YAML; ``bounds`` and the like are pairs). With
+    ones. The values are checked too, by the attack's own checks (a negative ``eps``, ``steps``
+    of 0, an unknown ``norm`` or ``variant`` raise ``ValueError`` naming the attack): the attack
+    is called once on a stand-in model that stops it at its first forward pass, so nothing is
+    computed and no random state is used. Lists become tuples (profiles are YAML; ``bounds`` and
+    the like are pairs). With
     ``seed``, a ``torch.Generator`` seeded with it is bound as ``generator`` (every attack
     takes one; the deterministic ones ignore it), so a run repeats exactly.
     """
     fn = get_attack(name)
+    if not isinstance(settings or {}, Mapping):
+        raise ValueError(f"attack {name!r}: settings must be a mapping, got {settings!r}")
     settings = dict(settings or {})
     params = inspect.signature(fn).parameters
     accepted = [p for p, v in params.items() if v.kind is inspect.Parameter.KEYWORD_ONLY]
@@ -117,6 +168,7 @@ def make_attack(
             f"attack {name!r} has no setting(s) {bad}; accepted: {', '.join(accepted)}"
         )
     settings = {k: tuple(v) if isinstance(v, list) else v for k, v in settings.items()}
+    _dry_run(name, fn, settings)
     if seed is not None:
         settings["generator"] = torch.Generator().manual_seed(seed)
     return functools.partial(fn, **settings)

@@ -33,6 +33,7 @@ ratio of the mean successful perturbation on the trained and on the original mod
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -1060,7 +1061,10 @@ def validate_section(at: Any, datasets: dict[str, Any], source: str) -> None:
         settings = dict(cfg.get("settings") or {})
         if cfg.get("budgets") is not None:
             b = cfg["budgets"]
-            if not isinstance(b, list) or not b or any(not v > 0 for v in b) or b != sorted(b):
+            numbers = isinstance(b, list) and all(
+                isinstance(v, int | float) and not isinstance(v, bool) for v in b
+            )
+            if not numbers or not b or any(not 0 < v < math.inf for v in b) or b != sorted(b):
                 fail(source, f"{awhere}.budgets", "must be increasing positive budgets")
             settings["eps"] = b[0]
         try:

@@ -212,8 +212,8 @@ def universal_table(
                 "success (held out)": p.rate,
                 "95 % CI": f"[{100 * lo:.0f}, {100 * hi:.0f}] %",
                 "differs from label": float(t.loc[t["attacked"], "fooled_label"].mean()),
-                "median SNR (dB)": float(np.median(t["snr_db"])),
-                "median l_dB_x": float(np.median(ldb_x(delta, x.numpy()))),
+                "median SNR (dB)": float(t["snr_db"].median()),  # NaN (undefined) left out
+                "median l_dB_x": float(np.nanmedian(ldb_x(delta, x.numpy()))),
                 "max |v| (waveform)": float(np.abs(delta).max()),
                 "craft s": rec["seconds"],
                 "craft passes": rec["forward_samples"] + rec["backward_samples"],
@@ -529,7 +529,7 @@ def validate_section(att: Any, datasets: dict[str, Any], source: str) -> None:
             positive_int(source, f"{where}.{key}", att[key])
     libs = att.get("bench_libraries", [])
     known = {"advlib", "torchattacks", "foolbox", "art"}
-    if not isinstance(libs, list) or set(libs) - known:
+    if not isinstance(libs, list) or any(not isinstance(x, str) for x in libs) or set(libs) - known:
         fail(source, f"{where}.bench_libraries", f"must be a list of {sorted(known)}")
     runs = att["runs"]
     if not isinstance(runs, dict) or not runs:
@@ -542,7 +542,8 @@ def validate_section(att: Any, datasets: dict[str, Any], source: str) -> None:
     uni = att.get("universal")
     if uni is not None:
         uwhere = f"{where}.universal"
-        if not isinstance(uni, dict) or set(uni) - {"n_craft", "runs"} or not uni.get("runs"):
+        runs_ok = isinstance(uni, dict) and isinstance(uni.get("runs"), dict) and uni["runs"]
+        if not runs_ok or set(uni) - {"n_craft", "runs"}:
             fail(source, uwhere, "must be a mapping with n_craft and a non-empty runs mapping")
         for label, run in uni["runs"].items():
             _check_run(source, f"{uwhere}.runs.{label}", label, run, universal=True)

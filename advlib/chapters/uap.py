@@ -145,8 +145,8 @@ class UapResult:
 
 
 def _mean(values: Any) -> float:
-    """Mean over the finite values (a zero perturbation has an infinite SNR and l_dB_x of
-    -inf: it is left out of the mean); NaN when none is finite."""
+    """Mean over the finite values (an undefined value, NaN, such as the SNR of a zero
+    perturbation or a silent clip, is left out of the mean); NaN when none is finite."""
     a = np.asarray(values, dtype=float).ravel()
     a = a[np.isfinite(a)]
     return float(a.mean()) if a.size else float("nan")

@@ -5,14 +5,15 @@ shape ``(N, T)``, one fixed length ``T`` and one sample rate per set, int64 labe
 kept with the set, and per-clip split and fold labels that carry the set's official protocol.
 
 Reading a file goes through :func:`read_audio`, which names the file and the problem whenever the
-audio is unreadable, empty, multi-channel when mono was required, non-finite, or at another sample
-rate than asked for without ``resample=True``.
+audio is unreadable, empty, cut short (fewer samples than its header declares), multi-channel when
+mono was required, non-finite, or at another sample rate than asked for without ``resample=True``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+import struct
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -23,6 +24,9 @@ import numpy as np
 import torch
 
 __all__ = [
+    "CROP_CHOICES",
+    "MONO_CHOICES",
+    "PAD_CHOICES",
     "SPLITS",
     "AudioError",
     "AudioSet",
@@ -60,6 +64,58 @@ def resample_audio(audio: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarra
     return out.astype(np.float32)
 
 
+#: ``mono`` choices of :func:`read_audio`.
+MONO_CHOICES = ("require", "mean", "first")
+#: ``crop`` and ``pad`` choices of :func:`fit_length`.
+CROP_CHOICES = ("start", "center")
+PAD_CHOICES = ("end", "center")
+
+
+def _choice(value: Any, name: str, choices: Sequence[str]) -> str:
+    """``value`` if it is one of ``choices``, else a ``ValueError`` listing them."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
+    return value
+
+
+def _header_shortfall(path: Path) -> str | None:
+    """Why a RIFF/RIFX WAVE or AIFF/AIFC file is cut short, or ``None``.
+
+    libsndfile reads a truncated WAV or AIFF without complaint, returning only the samples that
+    are there (its frame count is computed from the file's length). The header still says how
+    many bytes of audio the file should hold: the size of its ``data`` (``SSND``) chunk. A
+    declared size of ``0xFFFFFFFF`` (streamed, unknown length) is not checked.
+    """
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.read(12)
+        if len(head) < 12:
+            return None
+        if head[:4] in (b"RIFF", b"RIFX") and head[8:12] == b"WAVE":
+            endian, audio_id = ("<" if head[:4] == b"RIFF" else ">"), b"data"
+        elif head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
+            endian, audio_id = ">", b"SSND"
+        else:
+            return None
+        pos = 12
+        while pos + 8 <= size:
+            fh.seek(pos)
+            chunk = fh.read(8)
+            if len(chunk) < 8:
+                return None
+            cid, n = chunk[:4], struct.unpack(f"{endian}I", chunk[4:])[0]
+            if cid == audio_id:
+                present = size - (pos + 8)
+                if n != 0xFFFFFFFF and n > present:
+                    return (
+                        f"truncated: its header declares {n} bytes of audio data, the file holds "
+                        f"{present}"
+                    )
+                return None
+            pos += 8 + n + (n & 1)
+    return None
+
+
 def read_audio(
     path: str | Path,
     *,
@@ -90,18 +146,37 @@ def read_audio(
     Raises
     ------
     AudioError
-        Unreadable or missing file, no samples, wrong channel count, NaN or inf samples, or a
-        sample rate that differs from ``sample_rate`` without ``resample=True``.
+        Unreadable or missing file, no samples, a file cut short (fewer samples than its header
+        declares), wrong channel count, NaN or inf samples, or a sample rate that differs from
+        ``sample_rate`` without ``resample=True``.
+    ValueError
+        ``mono`` is not one of :data:`MONO_CHOICES`, or ``sample_rate`` is not a positive
+        integer.
     """
     import soundfile as sf
 
+    mono = _choice(mono, "mono", MONO_CHOICES)  # type: ignore[assignment]
+    if sample_rate is not None and (
+        isinstance(sample_rate, bool) or not isinstance(sample_rate, int) or sample_rate <= 0
+    ):
+        raise ValueError(f"sample_rate must be a positive integer or None, got {sample_rate!r}")
     path = Path(path)
     if not path.is_file():
         raise AudioError(f"{path}: no such audio file")
     try:
-        data, sr = sf.read(str(path), dtype="float32", always_2d=True)
+        short = _header_shortfall(path)
+        with sf.SoundFile(str(path)) as f:
+            declared, sr = f.frames, f.samplerate
+            data = f.read(declared, dtype="float32", always_2d=True)
     except Exception as exc:  # soundfile raises several types (LibsndfileError, RuntimeError)
         raise AudioError(f"{path}: unreadable audio ({type(exc).__name__}: {exc})") from exc
+    if short is not None:
+        raise AudioError(f"{path}: {short}")
+    if data.shape[0] != declared:
+        raise AudioError(
+            f"{path}: truncated: its header declares {declared} frames, {data.shape[0]} could be "
+            "read"
+        )
     if data.shape[0] == 0:
         raise AudioError(f"{path}: empty audio (0 samples)")
     if data.shape[1] != 1:
@@ -132,19 +207,18 @@ def fit_length(
     """Crop or zero-pad a 1-D signal to exactly ``length`` samples.
 
     ``crop="start"`` keeps the first ``length`` samples, ``"center"`` the middle ones;
-    ``pad="end"`` appends zeros, ``"center"`` splits them evenly before and after.
+    ``pad="end"`` appends zeros, ``"center"`` splits them evenly before and after. An unknown
+    ``crop`` or ``pad`` raises ``ValueError`` whatever the clip's length.
     """
-    if length <= 0:
-        raise ValueError(f"length must be positive, got {length}")
+    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length <= 0:
+        raise ValueError(f"length must be a positive integer, got {length!r}")
+    _choice(crop, "crop", CROP_CHOICES)
+    _choice(pad, "pad", PAD_CHOICES)
     n = audio.shape[-1]
     if n > length:
         start = 0 if crop == "start" else (n - length) // 2
-        if crop not in ("start", "center"):
-            raise ValueError(f"crop must be 'start' or 'center', got {crop!r}")
         return audio[start : start + length]
     if n < length:
-        if pad not in ("end", "center"):
-            raise ValueError(f"pad must be 'end' or 'center', got {pad!r}")
         before = 0 if pad == "end" else (length - n) // 2
         out = np.zeros(length, dtype=audio.dtype)
         out[before : before + n] = audio

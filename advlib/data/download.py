@@ -80,18 +80,24 @@ def read_checksums(sums_file: str | Path) -> dict[str, str]:
     """Parse a ``sha256sum``-format file into ``{relative path: digest}``.
 
     Lines are ``<64 hex digits><space><space or *><path>``; blank lines and ``#`` comments are
-    skipped.
+    skipped. Paths are relative with ``/`` separators; a leading ``./`` is dropped (``find . |
+    xargs sha256sum`` writes one).
 
     Raises
     ------
     ChecksumError
-        The file is missing, a line is malformed, or a path is listed twice.
+        The file is missing or not UTF-8 text, a line is malformed, a path is absolute or climbs
+        out of its folder (``..``), or a path is listed twice.
     """
     sums_file = Path(sums_file)
     if not sums_file.is_file():
         raise ChecksumError(f"{sums_file}: checksum file not found")
+    try:
+        text = sums_file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ChecksumError(f"{sums_file}: not a text file (UTF-8: {exc.reason})") from None
     out: dict[str, str] = {}
-    for lineno, raw in enumerate(sums_file.read_text(encoding="utf-8").splitlines(), 1):
+    for lineno, raw in enumerate(text.splitlines(), 1):
         line = raw.rstrip("\r\n")
         if not line.strip() or line.lstrip().startswith("#"):
             continue
@@ -99,6 +105,12 @@ def read_checksums(sums_file: str | Path) -> dict[str, str]:
         if m is None:
             raise ChecksumError(f"{sums_file}:{lineno}: not a sha256sum line: {line[:80]!r}")
         name = m["name"]
+        parts = name.split("/")
+        if name.startswith("/") or ".." in parts or "\x00" in name:
+            raise ChecksumError(
+                f"{sums_file}:{lineno}: {name!r} is not a relative path inside the data set"
+            )
+        name = posixpath.normpath(name)
         if name in out:
             raise ChecksumError(f"{sums_file}:{lineno}: {name} is listed twice")
         out[name] = m["digest"].lower()
@@ -139,13 +151,15 @@ def verify_checksums(
     ------
     ChecksumError
         Naming every file that is missing, differs from its listed digest, or (with ``files``)
-        is not listed at all.
+        is not listed at all; or the list names no file (an emptied list verifies nothing).
     """
     from tqdm.auto import tqdm
 
     root = Path(root)
     sums_path = Path(sums_file) if Path(sums_file).is_absolute() else root / sums_file
     sums = read_checksums(sums_path)
+    if not sums:
+        raise ChecksumError(f"{sums_path}: lists no files, so it verifies nothing")
     base_dir = Path(base) if base is not None else sums_path.parent
     problems: list[str] = []
     if files is None:
@@ -182,8 +196,10 @@ def verify_loaded_files(
 
     ``files`` are paths relative to ``root`` with ``/`` separators. A list holding bare file
     names (as the vendored FSDD's, relative to ``recordings/``) is matched against the files'
-    common folder. Every loaded file must be listed. When the list does not exist a warning says
-    that nothing was verified.
+    common folder. Every loaded file must be listed, and every listed file must exist and match
+    its digest, loaded or not: a loader that finds its files by listing a folder would otherwise
+    load a data set with files missing as if it were whole. When the list does not exist a
+    warning says that nothing was verified.
 
     Returns
     -------
@@ -192,18 +208,25 @@ def verify_loaded_files(
     """
     root = Path(root)
     sums = root / sums_file
-    files = list(files)
+    files = [posixpath.normpath(f) for f in files]
     if not sums.is_file():
         warnings.warn(f"{sums}: not found, nothing verified", stacklevel=3)
         return False
     listed = read_checksums(sums)
+    if not listed:
+        raise ChecksumError(f"{sums}: lists no files, so it verifies nothing")
     parents = {posixpath.dirname(f) for f in files}
-    if listed and len(parents) == 1 and all("/" not in k for k in listed):
+    base, names = root, files
+    if len(parents) == 1 and all("/" not in k for k in listed):
         (parent,) = parents
-        names = [posixpath.basename(f) for f in files]
-        verify_checksums(root, sums, files=names, base=root / parent, progress=progress)
-    else:
-        verify_checksums(root, sums, files=files, progress=progress)
+        base, names = root / parent, [posixpath.basename(f) for f in files]
+    unlisted = sorted(set(names) - set(listed))
+    if unlisted:
+        head = f"{len(unlisted)} loaded file(s) failed the check against {sums}:\n  "
+        raise ChecksumError(
+            head + "\n  ".join(f"{base / n}: not listed in {sums}" for n in unlisted)
+        )
+    verify_checksums(root, sums, base=base, progress=progress)
     return True
 
 

@@ -14,6 +14,7 @@ samples whose true class is the target are not attacked and not counted.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -27,7 +28,7 @@ from tqdm.std import tqdm
 
 from advlib.attacks import PassCounter
 from advlib.data.core import AudioSet
-from advlib.metrics import Proportion, snr_db
+from advlib.metrics import Proportion, UndefinedMetricWarning, snr_db
 from advlib.train.classifier import predict_logits
 
 __all__ = ["AttackRun", "attack_clips", "eot_victim", "eval_clips", "pick_clips", "run_attack"]
@@ -46,7 +47,9 @@ class AttackRun:
     table:
         One row per sample: ``label``, ``target`` (-1 when untargeted), ``clean_pred``,
         ``adv_pred``, ``attacked``, ``success``, ``fooled_label`` (prediction differs from the
-        label), ``l2``, ``linf``, ``snr_db`` and ``seconds`` (the sample's share of its batch).
+        label), ``l2``, ``linf``, ``snr_db`` (NaN where undefined: no perturbation, as for
+        unattacked samples, or a silent clip) and ``seconds`` (the sample's share of its
+        batch).
     seconds:
         Wall time of the attack calls (clean and final predictions excluded).
     passes:
@@ -108,10 +111,12 @@ def run_attack(
         Untargeted only: leave samples the model already gets wrong unattacked, as most
         papers do (their clean prediction already differs from the label).
     """
-    if x.shape[0] != y.shape[0]:
-        raise ValueError(f"x has {x.shape[0]} samples but y has {y.shape[0]}")
+    if not isinstance(y, torch.Tensor) or y.ndim != 1 or y.is_floating_point() or y.is_complex():
+        raise ValueError("y must be a 1-D integer tensor of labels")
+    if x.ndim < 1 or x.shape[0] != y.shape[0]:
+        raise ValueError(f"x has {x.shape[0] if x.ndim else 0} samples but y has {y.shape[0]}")
     if len(x) == 0:
-        raise ValueError("nothing to attack: x is empty")
+        raise ValueError("nothing to attack: x is empty (an empty batch has no success rate)")
     if not torch.isfinite(x).all():
         raise ValueError("inputs contain NaN or inf")
     n = len(x)
@@ -127,7 +132,15 @@ def run_attack(
     was_training = model.training
     model.eval()
     try:
-        clean = predict_logits(model, x, batch_size).argmax(1)
+        logits = predict_logits(model, x, batch_size)
+        k = logits.shape[1]
+        for name, labels in (("label", y), ("target", t if targeted else None)):
+            if labels is not None and ((labels < 0) | (labels >= k)).any():
+                bad = labels[(labels < 0) | (labels >= k)][:5].tolist()
+                raise ValueError(
+                    f"{name}(s) {bad} out of range: the model has {k} classes (0..{k - 1})"
+                )
+        clean = logits.argmax(1)
         if targeted:
             attacked = t != y
         elif skip_misclassified:
@@ -159,6 +172,9 @@ def run_attack(
     success &= attacked
     delta = (x_adv - x).reshape(n, -1)
     flat_x = x.reshape(n, -1)
+    with warnings.catch_warnings():  # unattacked clips have no perturbation: their SNR is NaN
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        snr = snr_db(flat_x.numpy(), delta.numpy())
     table = pd.DataFrame(
         {
             "label": y.numpy(),
@@ -170,7 +186,7 @@ def run_attack(
             "fooled_label": (adv != y).numpy(),
             "l2": delta.norm(dim=1).numpy(),
             "linf": delta.abs().amax(dim=1).numpy(),
-            "snr_db": snr_db(flat_x.numpy(), delta.numpy()),
+            "snr_db": snr,
             "seconds": sample_seconds.numpy(),
         }
     )
@@ -188,6 +204,8 @@ def pick_clips(y: torch.Tensor, n: int, *, seed: int = 0) -> torch.Tensor:
     shuffle), so a small attack set covers every class; all clips when ``n >= len(y)``."""
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
+    if len(y) == 0:
+        raise ValueError("no clips to pick from: the part is empty")
     g = torch.Generator().manual_seed(seed)
     order = torch.randperm(len(y), generator=g)
     by_class = [order[y[order] == c] for c in torch.unique(y).tolist()]

@@ -53,6 +53,8 @@ def uap_settings(
     if scenario not in SCENARIOS:
         raise ValueError(f"scenario must be 'untargeted' or 'targeted', got {scenario!r}")
     block = methods[method]
+    if not isinstance(block, Mapping) or not isinstance(block.get(scenario) or {}, Mapping):
+        raise ValueError(f"the settings of {method!r} (and of its {scenario!r}) must be mappings")
     out = {k: v for k, v in block.items() if k not in SCENARIOS}
     out.update(block.get(scenario) or {})
     out.update((table_overrides or {}).get(method) or {})

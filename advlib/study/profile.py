@@ -60,16 +60,26 @@ Schema::
 
 from __future__ import annotations
 
+import difflib
 import inspect
-from collections.abc import Callable, Mapping
+import types
+import typing
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import IO, Any, Literal, NoReturn
 
 import yaml
 
 from advlib.paths import REPO_ROOT
 
-__all__ = ["PROFILES", "load_profile", "profile_path", "validate_profile"]
+__all__ = [
+    "PROFILES",
+    "ProfileError",
+    "load_profile",
+    "load_yaml",
+    "profile_path",
+    "validate_profile",
+]
 
 PROFILES = ("demo", "ci", "paper")
 _TOP = {"profile", "seed", "description", "datasets", "attacks", "uap", "at", "gan"}
@@ -93,22 +103,125 @@ def profile_path(name_or_path: str | Path) -> Path:
     return REPO_ROOT / "config" / f"{name_or_path}.yaml"
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a key written twice in one mapping is an error (the
+    plain loader keeps the last value silently). Keys merged in with ``<<:`` may be
+    overridden, as YAML intends."""
+
+
+def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            first = seen.get(key)
+        except TypeError:  # an unhashable key: the base constructor says so
+            break
+        if first is not None:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"key {key!r} is written twice in one mapping (first on line {first + 1})",
+                key_node.start_mark,
+            )
+        seen[key] = key_node.start_mark.line
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
+def load_yaml(stream: str | IO[str], source: str = "YAML") -> Any:
+    """Parse YAML safely, refusing a key written twice in a mapping; any syntax error or
+    duplicate raises :class:`ProfileError` naming ``source`` and the line."""
+    try:
+        return yaml.load(stream, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "YAML"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ProfileError(f"{source}: {where}: {' '.join(str(problem).split())}") from None
+
+
 def load_profile(
     name_or_path: str | Path, sections: Mapping[str, SectionCheck] | None = None
 ) -> dict[str, Any]:
     """Read and validate a profile (``sections``: the chapters' checks of their sections,
-    :data:`advlib.chapters.SECTIONS`; :func:`advlib.chapters.load_profile` passes them)."""
+    :data:`advlib.chapters.SECTIONS`; :func:`advlib.chapters.load_profile` passes them).
+    A key written twice in the file is an error, as is any YAML syntax error."""
     path = profile_path(name_or_path)
     if not path.is_file():
         raise ProfileError(f"no profile file {path} (known profiles: {', '.join(PROFILES)})")
-    with open(path) as f:
-        cfg = yaml.safe_load(f)
+    with open(path, encoding="utf-8") as f:
+        cfg = load_yaml(f, str(path))
     validate_profile(cfg, source=str(path), sections=sections)
     return cfg
 
 
 def fail(source: str, where: str, msg: str) -> NoReturn:
     raise ProfileError(f"{source}: {where}: {msg}")
+
+
+def unknown_message(what: str, unknown: Iterable[Any], known: Iterable[Any]) -> str:
+    """``unknown key(s) ['sed'] (did you mean 'seed'?); valid: a, b, c``."""
+    known = sorted(map(str, known))
+    unknown = sorted(map(str, unknown))
+    hints = [f"{u!r} -> {m[0]!r}" for u in unknown if (m := difflib.get_close_matches(u, known, 1))]
+    hint = f" (did you mean {', '.join(hints)}?)" if hints else ""
+    return f"unknown {what} {unknown}{hint}; valid: {', '.join(known) or 'none'}"
+
+
+def _type_problem(value: Any, hint: Any) -> str | None:
+    """Why ``value`` does not fit the annotation ``hint`` (ints, floats, bools, strings,
+    ``Literal`` choices, unions with ``None``), or ``None`` when it fits or cannot be told."""
+    origin = typing.get_origin(hint)
+    if origin is Literal:
+        choices = typing.get_args(hint)
+        if value not in choices or isinstance(value, bool):
+            return f"must be one of {', '.join(map(repr, choices))}; got {value!r}"
+        return None
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(hint)
+        if value is None and type(None) in options:
+            return None
+        problems = [_type_problem(value, h) for h in options if h is not type(None)]
+        return None if any(p is None for p in problems) else problems[0]
+    if hint is bool:
+        return None if isinstance(value, bool) else f"must be true or false; got {value!r}"
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return f"must be an integer; got {value!r}"
+        return None
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            extra = ""
+            if isinstance(value, str) and "e" in value.lower():
+                extra = " (YAML reads 1e-3 as text: write 1.0e-3)"
+            return f"must be a number; got {value!r}{extra}"
+        return None
+    return None
+
+
+# loader arguments that must be positive where given
+_POSITIVE_ARGS = {"sample_rate", "length", "duration", "clips_per_class", "n_folds", "n_speakers"}
+
+
+def check_call_args(source: str, where: str, fn: Callable[..., Any], args: Mapping) -> None:
+    """``args`` fit ``fn``'s annotated parameter types (``Literal`` choices listed); counts and
+    rates in :data:`_POSITIVE_ARGS` are positive."""
+    try:
+        hints = typing.get_type_hints(fn)
+    except Exception:  # an annotation that cannot be resolved: the call will tell
+        return
+    for name, value in args.items():
+        if name in hints:
+            problem = _type_problem(value, hints[name])
+            if problem is not None:
+                fail(source, f"{where}.{name}", problem)
+        if name in _POSITIVE_ARGS and isinstance(value, int | float) and not value > 0:
+            fail(source, f"{where}.{name}", f"must be positive; got {value!r}")
 
 
 def validate_profile(
@@ -124,13 +237,13 @@ def validate_profile(
 
     if not isinstance(cfg, dict):
         fail(source, "top level", "must be a mapping")
+    unknown = set(cfg) - _TOP
+    if unknown:
+        fail(source, "top level", unknown_message("key(s)", unknown, _TOP))
     missing = {"profile", "seed", "datasets"} - set(cfg)
     if missing:
         fail(source, "top level", f"missing key(s) {sorted(missing)}")
-    unknown = set(cfg) - _TOP
-    if unknown:
-        fail(source, "top level", f"unknown key(s) {sorted(unknown)}")
-    if not isinstance(cfg["seed"], int) or cfg["seed"] < 0:
+    if isinstance(cfg["seed"], bool) or not isinstance(cfg["seed"], int) or cfg["seed"] < 0:
         fail(source, "seed", "must be a non-negative integer")
     datasets = cfg["datasets"]
     if not isinstance(datasets, dict) or not datasets:
@@ -141,22 +254,27 @@ def validate_profile(
             fail(source, where, "must be a mapping")
         unknown = set(ds) - _DATASET
         if unknown:
-            fail(source, where, f"unknown key(s) {sorted(unknown)}")
+            fail(source, where, unknown_message("key(s)", unknown, _DATASET))
         loader = ds.get("loader")
-        if loader not in LOADERS:
-            fail(source, f"{where}.loader", f"unknown loader {loader!r}; known: {sorted(LOADERS)}")
+        if not isinstance(loader, str) or loader not in LOADERS:
+            fail(source, f"{where}.loader", unknown_message("loader", [loader], LOADERS))
         if loader in GENERATED_LOADERS and "root" in ds:
             fail(source, f"{where}.root", f"the generated {loader} set takes no root")
         if loader not in GENERATED_LOADERS and "root" not in ds:
             fail(source, f"{where}.root", f"loader {loader!r} needs a root")
         args = ds.get("args", {}) or {}
+        if not isinstance(args, dict):
+            fail(source, f"{where}.args", "must be a mapping of loader arguments")
         fn = LOADERS[loader]
         accepted = set(inspect.signature(fn).parameters) - {"root"}
         bad = set(args) - accepted
         if bad:
             fail(
-                source, f"{where}.args", f"unknown argument(s) {sorted(bad)} for loader {loader!r}"
+                source,
+                f"{where}.args",
+                unknown_message(f"argument(s) for loader {loader!r}", bad, accepted),
             )
+        check_call_args(source, f"{where}.args", fn, args)
         victims = ds.get("victims")
         if not isinstance(victims, dict) or not victims:
             fail(source, f"{where}.victims", "must be a non-empty mapping of victim names")
@@ -167,14 +285,17 @@ def validate_profile(
             except ValueError as exc:
                 fail(source, vwhere, str(exc))
             v = v or {}
+            if not isinstance(v, dict):
+                fail(source, vwhere, "must be a mapping of knobs and train")
             unknown = set(v) - _VICTIM
             if unknown:
-                fail(source, vwhere, f"unknown key(s) {sorted(unknown)}")
+                fail(source, vwhere, unknown_message("key(s)", unknown, _VICTIM))
+            for part in ("knobs", "train"):
+                if not isinstance(v.get(part) or {}, dict):
+                    fail(source, f"{vwhere}.{part}", "must be a mapping")
             bad = set(v.get("knobs", {}) or {}) - set(spec.knobs)
             if bad:
-                fail(
-                    source, f"{vwhere}.knobs", f"unknown knob(s) {sorted(bad)}; knobs: {spec.knobs}"
-                )
+                fail(source, f"{vwhere}.knobs", unknown_message("knob(s)", bad, spec.knobs))
             try:
                 TrainConfig.from_dict({**spec.recipe, **(v.get("train", {}) or {})})
             except (TypeError, ValueError) as exc:
@@ -182,7 +303,16 @@ def validate_profile(
 
     for key, check in (sections or {}).items():
         if key in cfg:
-            check(cfg[key], datasets, source)
+            try:
+                check(cfg[key], datasets, source)
+            except (TypeError, AttributeError, KeyError, IndexError) as exc:
+                # a value of the wrong kind where the chapter's check expected another
+                fail(
+                    source,
+                    key,
+                    f"malformed section ({type(exc).__name__}: {exc}); a value there has the "
+                    "wrong type (see the schema in advlib/study/profile.py)",
+                )
 
 
 def check_keys(source: str, where: str, value: Any, allowed: set, required: set) -> None:
@@ -191,7 +321,7 @@ def check_keys(source: str, where: str, value: Any, allowed: set, required: set)
         fail(source, where, "must be a mapping")
     unknown = set(value) - allowed
     if unknown:
-        fail(source, where, f"unknown key(s) {sorted(unknown)}")
+        fail(source, where, unknown_message("key(s)", unknown, allowed))
     missing = required - set(value)
     if missing:
         fail(source, where, f"missing key(s) {sorted(missing)}")

@@ -26,7 +26,6 @@ problem are the same. Speed is measured here, never in tests.
 
 from __future__ import annotations
 
-import argparse
 import copy
 import importlib
 import inspect
@@ -42,6 +41,7 @@ import torch
 from torch import Tensor, nn
 
 from advlib.attacks import PassCounter, cw_l2, deepfool, fgsm, pgd
+from advlib.cli import ArgumentParser, run
 from advlib.study.provenance import environment_info
 from advlib.tools.bench_victims import write_json
 from advlib.train.classifier import predict_logits
@@ -811,9 +811,7 @@ def _table(doc: Mapping[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m advlib.tools.bench_attacks", description=__doc__
-    )
+    parser = ArgumentParser(prog="python -m advlib.tools.bench_attacks", description=__doc__)
     parser.add_argument("--profile", default="demo")
     parser.add_argument(
         "--victim", default=None, help="default: the profile's attacks.victim, else cnn1d_rand"
@@ -870,4 +868,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run(main))

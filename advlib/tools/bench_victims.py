@@ -7,7 +7,6 @@ set's clip length: forward and forward+backward clips per second at batch 32 on 
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -21,6 +20,7 @@ import numpy as np
 import torch
 
 from advlib.chapters import load_profile
+from advlib.cli import ArgumentParser, run
 from advlib.models.registry import build_victim, count_parameters, victim_spec
 from advlib.study.provenance import environment_info
 
@@ -72,7 +72,7 @@ def _jsonable(obj: Any) -> Any:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m advlib.tools.bench_victims")
+    parser = ArgumentParser(prog="python -m advlib.tools.bench_victims")
     parser.add_argument("--profile", default="demo")
     parser.add_argument("--out", default="bench/results.json")
     parser.add_argument("--batch", type=int, default=32)
@@ -115,4 +115,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run(main))

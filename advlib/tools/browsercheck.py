@@ -17,7 +17,6 @@ JavaScript events come from a DevTools session (``new_cdp_session``).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
@@ -26,6 +25,8 @@ import sys
 import time
 from pathlib import Path, PurePosixPath
 from typing import Any
+
+from advlib.cli import ArgumentParser, run
 
 __all__ = [
     "DEFAULT_PAGES",
@@ -443,7 +444,7 @@ def check_book(
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(
+    ap = ArgumentParser(
         prog="python -m advlib.tools.browsercheck", description=__doc__.split("\n")[0]
     )
     ap.add_argument("--html", type=Path, default=Path("_build/html"), help="the built book")
@@ -476,6 +477,8 @@ def main(argv: list[str] | None = None) -> int:
         "--max-height", type=int, default=8000, help="screenshot height cap in CSS pixels"
     )
     args = ap.parse_args(argv)
+    if not args.html.is_dir():
+        raise FileNotFoundError(f"{args.html}: no built book here (build it first: make book)")
 
     try:
         reports = check_book(
@@ -518,4 +521,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(run(main))

@@ -8,11 +8,13 @@ command every pipeline job and ``python -m advlib page`` use.
 
 from __future__ import annotations
 
-import argparse
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
+
+from advlib.cli import ArgumentParser, run
 
 __all__ = [
     "add_alt_text",
@@ -37,8 +39,27 @@ def _edit(path: str | Path, change: Any) -> Any:
 
     nb = nbformat.read(path, as_version=4)
     out = change(nb)
-    nbformat.write(nb, path)
+    _write_atomic(nb, Path(path))
     return out
+
+
+def _partial(path: Path) -> Path:
+    """A hidden sibling of ``path`` to write into before renaming it into place."""
+    import uuid
+
+    return path.with_name(f".{path.stem}.partial-{uuid.uuid4().hex[:8]}{path.suffix}")
+
+
+def _write_atomic(nb: Any, path: Path) -> None:
+    """Write a notebook to a sibling and rename it into place: ``path`` is never half written."""
+    import nbformat
+
+    tmp = _partial(path)
+    try:
+        nbformat.write(nb, tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _set_title(nb: Any, title: str, where: Any) -> None:
@@ -119,25 +140,28 @@ def execute(
 ) -> Path:
     """Execute a notebook source with ``parameters`` (papermill) into ``output``, then set
     its page ``title`` (when given) and give every figure an alt text."""
-    import nbformat
     import papermill
 
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    nb = papermill.execute_notebook(
-        read_source(source),
-        str(output),
-        parameters=dict(parameters or {}),
-        kernel_name="python3",
-        cwd=str(cwd) if cwd is not None else None,
-        progress_bar=False,
-        log_output=log_output,
-    )
+    running = _partial(output)  # papermill writes as it goes: never at the output's name
+    try:
+        nb = papermill.execute_notebook(
+            read_source(source),
+            str(running),
+            parameters=dict(parameters or {}),
+            kernel_name="python3",
+            cwd=str(cwd) if cwd is not None else None,
+            progress_bar=False,
+            log_output=log_output,
+        )
+    finally:
+        running.unlink(missing_ok=True)  # a failed run leaves no half-executed page behind
     _show_parameters_once(nb)  # the executed notebook, finished in memory and written once
     if title:
         _set_title(nb, title, output)
     _add_alt_text(nb)
-    nbformat.write(nb, output)
+    _write_atomic(nb, output)
     return output
 
 
@@ -188,7 +212,7 @@ def has_parameters_cell(path: str | Path) -> bool:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m advlib.tools.nbtools")
+    parser = ArgumentParser(prog="python -m advlib.tools.nbtools")
     sub = parser.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("set-title", help="set an executed notebook's page title")
     p.add_argument("notebook")
@@ -211,4 +235,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(run(main))

@@ -76,8 +76,12 @@ def page_parameters(
     """The parameters the pipeline hands page ``page`` at profile ``cfg`` (``dataset``: the
     victims page's data set)."""
     if page == "victims":
-        if dataset is None:
-            raise ValueError(f"the victims page needs a data set: one of {sorted(cfg['datasets'])}")
+        if dataset is None or dataset not in cfg["datasets"]:
+            what = "needs a data set" if dataset is None else f"has no data set {dataset!r}"
+            raise ValueError(
+                f"the victims page {what}: one of {', '.join(sorted(cfg['datasets']))} "
+                f"(profile {cfg['profile']})"
+            )
         return {
             "profile": cfg["profile"],
             "seed": cfg["seed"],
@@ -138,15 +142,16 @@ def page_json(cfg: Mapping[str, Any], page: str, **kw: Any) -> str:
 def apply_settings(params: Mapping[str, Any], settings: Sequence[str]) -> dict[str, Any]:
     """``params`` with each ``dotted.key=value`` of ``settings`` set (the value read as YAML:
     ``uap.n_eval=50``, ``seed=1``, ``uap.tables.0.victims=[cnn1d_rand]``). A key that does not
-    exist is an error naming it, so a typo is never silently ignored."""
-    import yaml
+    exist is an error naming it, so a typo is never silently ignored; so is a value that is not
+    YAML (or writes a key twice)."""
+    from advlib.study.profile import load_yaml
 
     out = copy.deepcopy(dict(params))
     for item in settings:
         if "=" not in item:
             raise ValueError(f"--set {item!r}: expected KEY=VALUE")
         key, raw = item.split("=", 1)
-        value = yaml.safe_load(raw)
+        value = load_yaml(raw, f"--set {key}")
         node: Any = out
         parts = key.split(".")
         for i, part in enumerate(parts):
@@ -171,6 +176,29 @@ def apply_settings(params: Mapping[str, Any], settings: Sequence[str]) -> dict[s
     return out
 
 
+# the attacks page takes its profile section's keys as top-level parameters
+_ATTACKS_KEYS = ("dataset", "victim", "n", "batch_size", "runs", "universal", "eot")
+
+
+def _check_changed_profile(
+    cfg: Mapping[str, Any], settings: Sequence[str], profile: str, page: str
+) -> None:
+    """Validate the profile as the ``--set`` settings change it (those that name a key of the
+    profile; the others are page parameters), so ``--set uap.n_eval=-5`` fails here, in a
+    second, with the profile's own message, and not inside the executed page."""
+    from advlib.chapters import validate_profile
+
+    changed = copy.deepcopy(dict(cfg))
+    for item in settings:
+        if page == "attacks" and item.split(".", 1)[0].split("=", 1)[0] in _ATTACKS_KEYS:
+            item = f"attacks.{item}"
+        try:
+            changed = apply_settings(changed, [item])
+        except ValueError:
+            continue  # not a key of the profile: a page parameter, checked by the page
+    validate_profile(changed, source=f"profile {profile} with --set")
+
+
 def run_page(
     page: str,
     output: str | Path,
@@ -191,6 +219,7 @@ def run_page(
     pipeline = page_parameters(cfg, page, dataset=dataset)
     # every parameter the page has can be set: the source's defaults, the profile's values
     params = apply_settings({**parameter_defaults(root / SOURCES[page]), **pipeline}, settings)
+    _check_changed_profile(cfg, settings, profile, page)
     title = None
     if page == "victims":
         ds = params["dataset"]

@@ -13,6 +13,7 @@ initial weights, the batch order (a private ``torch.Generator``) and dropout.
 from __future__ import annotations
 
 import copy
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -84,16 +85,32 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        for name in ("batch_size", "epochs", "patience", "seed"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise ValueError(f"{name} must be an integer, got {v!r}")
+        if isinstance(self.lr, bool) or not isinstance(self.lr, int | float):
+            hint = " (YAML reads 1e-3 as text: write 1.0e-3)" if isinstance(self.lr, str) else ""
+            raise ValueError(f"lr must be a number, got {self.lr!r}{hint}")
+        if not isinstance(self.early_stop, bool):
+            raise ValueError(f"early_stop must be true or false, got {self.early_stop!r}")
+        if not isinstance(self.optimizer_kwargs, dict):
+            raise ValueError(f"optimizer_kwargs must be a mapping, got {self.optimizer_kwargs!r}")
         if self.optimizer not in _OPTIMIZERS:
             raise ValueError(
                 f"unknown optimizer {self.optimizer!r}; choose from {sorted(_OPTIMIZERS)}"
             )
         if self.scheduler not in _SCHEDULERS:
             raise ValueError(f"unknown scheduler {self.scheduler!r}; choose from {_SCHEDULERS}")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be positive, got {self.lr}")
+        if not self.lr > 0 or not math.isfinite(self.lr):
+            raise ValueError(f"lr must be positive and finite, got {self.lr}")
         if self.batch_size < 1 or self.epochs < 1 or self.patience < 1:
-            raise ValueError("batch_size, epochs and patience must be at least 1")
+            raise ValueError(
+                "batch_size, epochs and patience must be at least 1, got "
+                f"{self.batch_size}, {self.epochs}, {self.patience}"
+            )
+        if self.seed < 0:
+            raise ValueError(f"seed must be >= 0, got {self.seed}")
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> TrainConfig:
@@ -102,7 +119,7 @@ class TrainConfig:
         unknown = set(d) - known
         if unknown:
             raise ValueError(
-                f"unknown training setting(s) {sorted(unknown)}; known: {sorted(known)}"
+                f"unknown training setting(s) {sorted(unknown)}; valid: {', '.join(sorted(known))}"
             )
         return cls(**dict(d))
 
