@@ -56,6 +56,7 @@ from advlib.run.runner import run_attack
 from advlib.stats import holm, mcnemar_exact, two_proportion_z
 from advlib.study.profile import check_keys, fail, merge_attack, positive_int
 from advlib.study.section import Section
+from advlib.study.units import Unit, as_page_parameters, data_spec, study_args, unit_slug
 from advlib.tables import percent
 from advlib.train.classifier import TrainConfig, predict_logits, train_classifier
 
@@ -1708,8 +1709,6 @@ def units(params: Mapping[str, Any]) -> list[Any]:
     and PGD trainings), each attack family on each attacked model (image and waveform domain),
     the PGD cell's robust accuracy, and the figure's and the listening section's clips."""
     from functools import partial
-
-    from advlib.study.units import Unit, as_page_parameters, data_spec, study_args, unit_slug
 
     p = as_page_parameters(params)
     at = p["at"]

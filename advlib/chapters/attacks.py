@@ -27,6 +27,7 @@ from advlib.run.universal import craft_uap, evaluate_uap, uap_space
 from advlib.stats import wilson_interval
 from advlib.study import Study
 from advlib.study.profile import check_keys, fail, positive_int
+from advlib.study.units import Unit, as_page_parameters, data_spec, study_args, unit_slug, victim_id
 from advlib.tables import percent
 from advlib.train.classifier import FittedVictim, predict_logits
 
@@ -603,15 +604,6 @@ def units(params: Mapping[str, Any]) -> list[Any]:
     on the victim, each universal perturbation, the EOT run. All are timed (their seconds are
     shown), so each runs alone on every core."""
     from functools import partial
-
-    from advlib.study.units import (
-        Unit,
-        as_page_parameters,
-        data_spec,
-        study_args,
-        unit_slug,
-        victim_id,
-    )  # fmt: skip
 
     p = as_page_parameters(params)
     args = study_args(p)

@@ -53,6 +53,7 @@ from advlib.stats import wilson_interval
 from advlib.study.paper_numbers import load_paper_numbers
 from advlib.study.profile import check_keys, fail, positive_int
 from advlib.study.section import Section
+from advlib.study.units import Unit, as_page_parameters, data_spec, study_args, unit_slug, victim_id
 from advlib.tables import UNDEFINED, decibels, number, percent
 from advlib.train.classifier import predict_logits
 from advlib.train.generator import FittedGenerator, GanConfig, fit_generator
@@ -1155,15 +1156,6 @@ def units(params: Mapping[str, Any]) -> list[Any]:
     ablation's generators, and each baseline of Table 1 per target (timed: alone on every
     core)."""
     from functools import partial
-
-    from advlib.study.units import (
-        Unit,
-        as_page_parameters,
-        data_spec,
-        study_args,
-        unit_slug,
-        victim_id,
-    )  # fmt: skip
 
     p = as_page_parameters(params)
     gan = p["gan"]

@@ -44,6 +44,7 @@ from advlib.run.universal import craft_uap, evaluate_uap, uap_settings, uap_spac
 from advlib.stats import holm, mcnemar_exact, stratified_mcnemar, two_proportion_z
 from advlib.study.profile import check_keys, fail, positive_int
 from advlib.study.section import Section
+from advlib.study.units import Unit, as_page_parameters, data_spec, study_args, unit_slug, victim_id
 
 __all__ = [
     "METHODS",
@@ -1851,15 +1852,6 @@ def units(params: Mapping[str, Any]) -> list[Any]:
     sweep (Fig. 1, Fig. 2, Table 3 / Fig. 3, playback) as one unit. Crafting is timed, so
     each runs alone on every core."""
     from functools import partial
-
-    from advlib.study.units import (
-        Unit,
-        as_page_parameters,
-        data_spec,
-        study_args,
-        unit_slug,
-        victim_id,
-    )  # fmt: skip
 
     p = as_page_parameters(params)
     uap = p["uap"]
