@@ -1,5 +1,6 @@
 """Every notebook source is text with a parameters cell, and every page runs under papermill."""
 
+import json
 from pathlib import Path
 
 import nbformat
@@ -212,9 +213,12 @@ def test_notebooks_run_under_papermill(tmp_path, tmp_cache):
     assert "image/png" in fe and "<audio" in fe and "Figure 1. Every front-end" in fe
 
     repro = out / "reproducibility.ipynb"
-    execute("reproducibility.md", repro, {"profile": "test", "executed_dir": str(out)})
+    bill_file = _tiny_bill(tmp_path / "bill.json")
+    execute("reproducibility.md", repro,
+            {"profile": "test", "executed_dir": str(out), "bill_file": str(bill_file)})  # fmt: skip
     rtext = str(nbformat.read(repro, as_version=4))
     assert "victims/synthetic.ipynb" in rtext
+    assert "jobs per rule, estimated." in rtext and "critical path" in rtext
     assert "computed" in rtext, "the appendix must list the cache entry the page computed"
 
     from advlib.study.provenance import collect_executed
@@ -223,3 +227,21 @@ def test_notebooks_run_under_papermill(tmp_path, tmp_cache):
     assert rec["provenance"]["profile"] == "test"
     assert rec["provenance"]["cache"][0]["kind"] == "victim"
     assert rec["parameters"]["dataset"] == "synthetic" and rec["duration_s"] > 0
+
+
+def _tiny_bill(path):
+    """A bill of two paper-like units from a made-up smoke measurement of one."""
+    from types import SimpleNamespace
+
+    from advlib.tools import bill
+
+    sizes = {"us": {"train": 80, "valid": 10, "test": 10, "n_classes": 10}}
+    fit = {"data": {"name": "us"}, "arch": "alexnet", "train": {"epochs": 2, "batch_size": 4},
+           "adversarial": None}  # fmt: skip
+    ids = ["at/us/f1v10/stft/alexnet/original", "at/us/f1v10/dwt/alexnet/original"]
+    units = {i: SimpleNamespace(spec=fit, needs=()) for i in ids}
+    smoke = {"profile": "smoke", "measured": "2026-12-03", "commit": "abc", "machine": {},
+             "units": [{"id": ids[0], "seconds": 9.0, "peak_rss_mb": 700.0, "batch": 2,
+                        "work": 18.0}]}  # fmt: skip
+    path.write_text(json.dumps(bill.estimate(smoke, units, sizes)))
+    return path

@@ -17,6 +17,12 @@ import pandas as pd
 from advlib.study.provenance import collect_executed, environment_info
 
 __all__ = [
+    "BILL_FORMATS",
+    "bill",
+    "bill_longest",
+    "bill_rules",
+    "bill_source",
+    "bill_wall",
     "cache_table",
     "environment_table",
     "executed",
@@ -124,3 +130,78 @@ def environment_table(profile: str) -> pd.DataFrame:
         **{f"package: {k}": v for k, v in env["packages"].items()},
     }
     return pd.DataFrame({"what": list(rows), "value": [str(v) for v in rows.values()]})
+
+
+#: Number formats of :func:`bill_rules`' columns.
+BILL_FORMATS = {
+    "CPU hours, all jobs": "{:,.1f}",
+    "hours per job, median": "{:.2f}",
+    "hours per job, longest": "{:.2f}",
+    "peak memory, largest job (GB)": "{:.1f}",
+}
+
+
+def bill(bill_file: str | Path | None) -> dict[str, Any] | None:
+    """The paper profile's estimated bill (``python -m advlib.tools.bill estimate``), or
+    ``None`` when this run has none or no smoke measurement existed to make it."""
+    if not bill_file or not Path(bill_file).exists():
+        return None
+    record = json.loads(Path(bill_file).read_text())
+    return record if record.get("measured") else None
+
+
+def bill_rules(record: dict[str, Any]) -> pd.DataFrame:
+    """Per rule of the paper profile: its jobs, how their times were estimated, the estimated
+    CPU hours in all and per job (median, longest) and the largest job's peak memory."""
+    jobs = pd.DataFrame(record["jobs"])
+    jobs["hours"] = jobs["seconds"] / 3600
+    g = jobs.groupby("rule", sort=False)
+    out = pd.DataFrame({
+        "jobs": g.size(),
+        "measured (same unit)": g["basis"].apply(lambda b: int((b == "same unit").sum())),
+        "not measured": g["seconds"].apply(lambda s: int(s.isna().sum())),
+        "CPU hours, all jobs": g["hours"].sum(min_count=1),
+        "hours per job, median": g["hours"].median(),
+        "hours per job, longest": g["hours"].max(),
+        "peak memory, largest job (GB)": g["mem_mb"].max() / 1024,
+    })  # fmt: skip
+    total = pd.DataFrame({
+        "jobs": [len(jobs)],
+        "measured (same unit)": [int((jobs["basis"] == "same unit").sum())],
+        "not measured": [int(jobs["seconds"].isna().sum())],
+        "CPU hours, all jobs": [jobs["hours"].sum()],
+        "hours per job, median": [jobs["hours"].median()],
+        "hours per job, longest": [jobs["hours"].max()],
+        "peak memory, largest job (GB)": [jobs["mem_mb"].max() / 1024],
+    }, index=["all rules"])  # fmt: skip
+    return pd.concat([out, total]).rename_axis("rule").reset_index()
+
+
+def bill_wall(record: dict[str, Any]) -> pd.DataFrame:
+    """Estimated wall time of the whole paper profile on N workers (GPUs, one job each), beside
+    the critical path (no number of workers beats it) and the total."""
+    rows = [{"workers": f"{n}", "wall time (days)": s / 86400} for n, s in record["wall"].items()]
+    rows.append({"workers": "unlimited (critical path)",
+                 "wall time (days)": record["critical_path"]["seconds"] / 86400})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def bill_longest(record: dict[str, Any], n: int = 10) -> pd.DataFrame:
+    """The ``n`` longest jobs and the critical path's jobs, with their estimates."""
+    jobs = pd.DataFrame(record["jobs"]).dropna(subset=["seconds"])
+    path = set(record["critical_path"]["units"])
+    top = jobs.nlargest(n, "seconds").assign(
+        **{"on the critical path": lambda d: d["id"].isin(path)}
+    )
+    top["hours"] = top["seconds"] / 3600
+    top["peak memory (GB)"] = top["mem_mb"] / 1024
+    return top[["id", "rule", "hours", "peak memory (GB)", "basis", "on the critical path"]]
+
+
+def bill_source(record: dict[str, Any]) -> str:
+    """Where the measurements behind the bill come from (profile, date, commit, machine)."""
+    m = record["measured"]
+    mach = m.get("machine") or {}
+    return (f"the `{m['profile']}` run of commit {m.get('commit') or '?'} measured on "
+            f"{m['measured']}, {mach.get('cpus', '?')} CPUs, {mach.get('torch_threads', '?')} "
+            f"torch threads ({mach.get('platform', '?')})")  # fmt: skip

@@ -130,7 +130,8 @@ def page_parameters(
     if page == "scorecard":
         return {"profile": cfg["profile"], "executed_dir": gen}
     if page == "reproducibility":
-        return {"profile": cfg["profile"], "executed_dir": gen, "bench_file": f"{gen}/bench.json"}
+        return {"profile": cfg["profile"], "executed_dir": gen, "bench_file": f"{gen}/bench.json",
+                "bill_file": f"{gen}/bill.json"}  # fmt: skip
     raise ValueError(f"unknown page {page!r}; pages: {', '.join(PAGES)}")
 
 
