@@ -690,3 +690,24 @@ def test_pgd_linf_success_rate_matches_torchattacks():
     ours = (predict(model, x_adv) != y).float().mean().item()
     assert 0.1 < peer_rate < 0.9  # a budget where the comparison says something
     assert abs(ours - peer_rate) <= 0.03, (ours, peer_rate)
+
+
+def test_code_revision_follows_the_attacks_code(tmp_path, monkeypatch):
+    """Cache keys hold each attack's code digest: changing an attack's code changes it."""
+    import shutil
+
+    from advlib.attacks import registry
+
+    rev, pgd = registry.code_revision("cw_l2"), registry.code_revision("pgd")
+    assert len(rev) == 12 and rev != pgd
+    # a copy of the package with cw.py changed gives another digest for CW only
+    pkg = tmp_path / "attacks"
+    shutil.copytree(Path(registry.__file__).parent, pkg)
+    (pkg / "cw.py").write_text((pkg / "cw.py").read_text() + "\n# changed\n")
+    monkeypatch.setattr(registry, "__file__", str(pkg / "registry.py"))
+    registry.code_revision.cache_clear()
+    try:
+        assert registry.code_revision("cw_l2") != rev
+        assert registry.code_revision("pgd") == pgd  # pgd.py, _utils.py, eot.py unchanged
+    finally:
+        registry.code_revision.cache_clear()

@@ -9,15 +9,25 @@ typo in a profile fails at once with the list of what is accepted instead of dee
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
 
-__all__ = ["ATTACKS", "AttackSpec", "attack_names", "attack_spec", "get_attack", "make_attack"]
+__all__ = [
+    "ATTACKS",
+    "AttackSpec",
+    "attack_names",
+    "attack_spec",
+    "code_revision",
+    "get_attack",
+    "make_attack",
+]
 
 
 @dataclass(frozen=True)
@@ -109,6 +119,20 @@ class _StandIn(torch.nn.Module):
 
 
 # values for required settings a caller may bind later (the AT chapter binds eps per budget)
+@functools.cache
+def code_revision(name: str) -> str:
+    """A digest of attack ``name``'s code: its module's source and the shared helpers'
+    (``_utils``, and ``eot`` for the UAPs' playback). Every cache key of an attack's results
+    holds it, so changing an attack's code re-runs what it computed instead of reusing results
+    of the old code (settings alone do not say which code produced a result)."""
+
+    here = Path(__file__).parent
+    h = hashlib.sha256()
+    for mod in sorted({attack_spec(name).module, "_utils", "eot"}):
+        h.update((here / f"{mod}.py").read_bytes())
+    return h.hexdigest()[:12]
+
+
 _STAND_IN_VALUES = {"eps": 0.01}
 
 

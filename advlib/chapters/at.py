@@ -45,7 +45,7 @@ import torch
 from scipy.stats import wilcoxon
 from torch import nn
 
-from advlib.attacks.registry import make_attack
+from advlib.attacks.registry import code_revision, make_attack
 from advlib.cache import Cache, canonical_json
 from advlib.data.core import AudioSet
 from advlib.device import get_device, on_device, unwrap
@@ -366,6 +366,8 @@ def fit_cell(
         "adversarial": adv,
         "original": None if original is None else original.cache_key,
     }
+    if adv is not None:  # the adversary's code (an original fit keeps its key)
+        params["revision"] = code_revision(adv["method"])
 
     def compute() -> dict[str, Any]:
         model = build()[1].to(get_device())
@@ -493,7 +495,8 @@ def attack_cell(
     tables = []
     for name, cfg in attacks.items():
         params = {"fit": fit.cache_key, "domain": domain, "attack": dict(cfg), "n": len(x),
-                  "seed": seed, "bounds": list(bounds)}  # fmt: skip
+                  "seed": seed, "bounds": list(bounds),
+                  "revision": code_revision(cfg["attack"])}  # fmt: skip
 
         def compute(name: str = name, cfg: Mapping[str, Any] = cfg) -> dict[str, Any]:
             targets = _targets(y, fit.data.test.n_classes, seed) if cfg.get("targeted") else None
@@ -762,7 +765,8 @@ def robust_accuracy(
 ) -> float:
     """Test accuracy under untargeted L-inf PGD at ``eps`` (paper scale), in the representation."""
     cfg = {"attack": "pgd", "settings": {"eps": eps * fit.data.scale, "steps": steps}}
-    params = {"fit": fit.cache_key, "robust": cfg, "n": n, "seed": seed}
+    params = {"fit": fit.cache_key, "robust": cfg, "n": n, "seed": seed,
+              "revision": code_revision("pgd")}  # fmt: skip
 
     def compute() -> dict[str, Any]:
         x, y = fit.data.test.x, fit.data.test.y
@@ -843,7 +847,8 @@ def attack_one(
         raise ValueError(f"clip {clip} out of range for {len(xs)} test clips")
     x, y = xs[clip : clip + 1], fit.data.test.y[clip : clip + 1]
     targets = _targets(fit.data.test.y, fit.data.test.n_classes, seed)[clip : clip + 1]
-    params = {"fit": fit.cache_key, "one": dict(cfg), "clip": clip, "domain": domain, "seed": seed}
+    params = {"fit": fit.cache_key, "one": dict(cfg), "clip": clip, "domain": domain, "seed": seed,
+              "revision": code_revision(cfg["attack"])}  # fmt: skip
 
     def compute() -> dict[str, Any]:
         t = targets if cfg.get("targeted") else None

@@ -45,7 +45,7 @@ from torch import nn
 
 from advlib.attacks.eot import random_playback
 from advlib.attacks.gan import gan_attack
-from advlib.attacks.registry import make_attack
+from advlib.attacks.registry import code_revision, make_attack
 from advlib.cache import Cache
 from advlib.metrics import pesq_score, snr_db, stoi_score
 from advlib.run.runner import eval_clips, run_attack
@@ -217,8 +217,8 @@ def baseline_run(
     of ``x`` of another class, cached: the run's per-clip table (its seconds from the run that
     filled the cache)."""
     keep = torch.nonzero(y != target).flatten()
-    params = {"victim": victim_fit.cache_key, "x": x[keep], "target": target,
-              "attack": dict(cfg), "seed": seed}  # fmt: skip
+    params = {"victim": victim_fit.cache_key, "x": x[keep], "target": target, "attack": dict(cfg),
+              "revision": code_revision(cfg["attack"]), "seed": seed}  # fmt: skip
 
     def compute() -> dict[str, Any]:
         attack = make_attack(cfg["attack"], cfg.get("settings"), seed=seed)

@@ -242,7 +242,7 @@ def attack_clips(
     whether it came from the cache. ``targets``: ``None`` (untargeted), a class index, or
     ``"next"`` (each clip's label + 1, modulo the number of classes).
     """
-    from advlib.attacks.registry import make_attack
+    from advlib.attacks.registry import code_revision, make_attack
 
     settings = dict(settings or {})
     make_attack(attack, settings)  # validate before any work
@@ -255,6 +255,7 @@ def attack_clips(
         "n": n,
         "seed": seed,
         "attack": attack,
+        "revision": code_revision(attack),
         "settings": settings,
         "targets": targets,
         "batch_size": batch_size,

@@ -20,7 +20,7 @@ from typing import Any
 import torch
 
 from advlib.attacks import PassCounter
-from advlib.attacks.registry import attack_spec, make_attack
+from advlib.attacks.registry import attack_spec, code_revision, make_attack
 from advlib.attacks.uap import apply_uap
 from advlib.run.runner import AttackRun, pick_clips, run_attack
 from advlib.train.classifier import predict_logits
@@ -109,6 +109,7 @@ def craft_uap(
         "n": n,
         "seed": seed,
         "method": method,
+        "revision": code_revision(method),
         "settings": settings,
         "target": target,
     }
