@@ -66,8 +66,10 @@ def test_uap_work_per_method_and_scenario():
             "settings": settings, "scenario": "untargeted"}  # fmt: skip
     uid = "uap/t0/v/uap_iterative/untargeted"
     assert bill.work(uid, spec, SIZES) == 20 * 50 * 10 + 10
-    targeted = {**spec, "scenario": "targeted"}
+    targeted = {**spec, "scenario": "targeted", "target": "*"}  # every target in one unit
     assert bill.work(uid, targeted, SIZES) == 10 * bill.work(uid, spec, SIZES)
+    one = {**spec, "scenario": "targeted", "target": 3}
+    assert bill.work(uid, one, SIZES) == bill.work(uid, spec, SIZES)
     pen = {**spec, "method": "uap_penalty", "settings": {"steps": 100, "batch_size": 8}}
     assert bill.work("uap/t0/v/uap_penalty/untargeted", pen, SIZES) == 100 * 8 + 10
 

@@ -585,3 +585,20 @@ def test_real_speech_commands_subset() -> None:
     assert s.info["version"] == "v0.01" and s.info["citation"] == ["warden2018speechcommands"]
     g = load_speech_commands(root, words=GAN_WORDS, progress=False)
     assert g.classes == GAN_WORDS and len(g) == 100
+
+
+def test_class_count_agrees_with_the_registry_and_the_generated_sets():
+    """The class counts the pipeline enumerates target units with, before any data exists."""
+    from advlib.data import class_count, make_synthetic, make_synthetic_speech
+    from advlib.data.registry import dataset_info
+
+    for loader, entry in [("fsdd", "fsdd"), ("esc10", "esc10"), ("esc50", "esc50"),
+                          ("urbansound8k", "urbansound8k"), ("gtzan", "gtzan")]:  # fmt: skip
+        assert class_count(loader) == dataset_info(entry)["classes"], loader
+    tiny = {"clips_per_class": 5, "duration": 0.25}
+    assert class_count("synthetic") == make_synthetic(**tiny).n_classes
+    assert class_count("synthetic_speech") == make_synthetic_speech(**tiny).n_classes
+    words = {"words": ["yes", "no", "up"]}
+    assert class_count("speech_commands", words) == 3
+    assert class_count("speech_commands", {**words, "unknown": True}) == 4
+    assert class_count("speech_commands", {}) is None and class_count("nope") is None

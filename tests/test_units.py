@@ -243,3 +243,31 @@ def test_dry_run_schedules_every_unit_with_its_resources(mode, tmp_path):
     assert {batch_of(u) for u in units.values()} == set(batches(units))
     for page in ("victims", "attacks", "uap", "at", "gan"):
         assert set(seen[page]) == {0}, page
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", ["uap", "gan"])
+def test_targets_all_is_one_unit_per_class_and_the_page_reads_them(
+    page, tmp_cache, tmp_path, monkeypatch
+):
+    """``targets: all`` gives one unit per target class (the class count is known before any
+    data: advlib.data.class_count), and the page then computes nothing new."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    monkeypatch.chdir(ROOT)
+    params = _params(page)
+    if page == "uap":
+        params["uap"]["tables"][0]["targets"] = "all"
+    else:
+        params["gan"]["victims"][0]["targets"] = "all"
+    units = _units(page, params)
+    per_target = [u.id for u in units if u.page == page and u.spec.get("target") is not None]
+    assert len({u.split("/")[-1] for u in per_target}) >= 10, per_target
+    filled = set()
+    for u in units:
+        rec = run_unit(u, None, cache=Cache(tmp_cache))
+        filled |= {(e["kind"], e["key"]) for e in rec["entries"]}
+    events = _execute_page(page, params)["study"].cache.events
+    assert not [e for e in events if not e.hit]
+    assert {(e.kind, e.key) for e in events} <= filled

@@ -47,6 +47,7 @@ from advlib.attacks.eot import random_playback
 from advlib.attacks.gan import gan_attack
 from advlib.attacks.registry import code_revision, make_attack
 from advlib.cache import Cache
+from advlib.data import class_count
 from advlib.metrics import pesq_score, snr_db, stoi_score
 from advlib.run.runner import eval_clips, run_attack
 from advlib.stats import wilson_interval
@@ -1173,11 +1174,18 @@ def units(params: Mapping[str, Any]) -> list[Any]:
     def recipe(i: int, config: Any = None) -> dict[str, Any]:
         return {**gan["config"], **(gan["victims"][i].get("config") or {}), **(config or {})}
 
+    def every(i: int, targets: Any) -> list[Any]:  # one unit per target ([None]: all in one)
+        if targets != "all":
+            return list(targets)
+        d = p["datasets"][gan["victims"][i]["dataset"]]
+        k = class_count(d["loader"], d.get("args"))
+        return [None] if k is None else list(range(k))
+
     for i, v in enumerate(gan["victims"]):
         needs = (victim_id(v["dataset"], v["victim"]),)
         targets = v.get("targets", "all")
         conditional = GanConfig.from_dict(recipe(i)).conditional
-        each = [None] if conditional or targets == "all" else list(targets)
+        each = [None] if conditional else every(i, targets)
         for t in each:
             seg = "conditional" if conditional else ("all" if t is None else unit_slug(t))
             spec = {**base(i), "recipe": recipe(i), "target": t,
@@ -1201,7 +1209,7 @@ def units(params: Mapping[str, Any]) -> list[Any]:
         i = int(cmp["victim"])
         v = gan["victims"][i]
         targets = v.get("targets", "all")
-        each = [None] if targets == "all" else list(targets)
+        each = every(i, targets)
         for label, cfg in cmp["baselines"].items():
             for t in each:
                 spec = {**base(i), "baseline": cfg, "n": cmp.get("n"),

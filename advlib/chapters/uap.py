@@ -36,6 +36,7 @@ import pandas as pd
 import torch
 
 from advlib.attacks.uap import apply_uap
+from advlib.data import class_count
 from advlib.metrics import Proportion, ldb_x, snr_db
 from advlib.run.playback import playback_success
 from advlib.run.runner import AttackRun
@@ -1845,10 +1846,19 @@ _SECTION_UNITS = {
 }
 
 
+def _all_targets(p: Mapping[str, Any], ds: str) -> list[Any]:
+    """Every class of data set ``ds`` as targets (one unit each), or ``["*"]`` (one unit for
+    all) where the class count is only known from the data."""
+    d = p["datasets"][ds]
+    k = class_count(d["loader"], d.get("args"))
+    return ["*"] if k is None else list(range(k))
+
+
 def units(params: Mapping[str, Any]) -> list[Any]:
     """The UAP page's units (``params``: the page's parameters): for Tables 1-2, each victim's
-    UAP per method and scenario (a targeted one per target the profile names; one unit for
-    every target with ``targets: all``); the penalty variants per victim and scenario; each
+    UAP per method and scenario (a targeted one per target: every class with ``targets: all``,
+    one unit for all where the class count needs the data); the penalty variants per victim
+    and scenario; each
     sweep (Fig. 1, Fig. 2, Table 3 / Fig. 3, playback) as one unit. Crafting is timed, so
     each runs alone on every core."""
     from functools import partial
@@ -1867,7 +1877,7 @@ def units(params: Mapping[str, Any]) -> list[Any]:
         base = {"data": data_spec(p, ds), "overrides": tab.get("overrides"),
                 "n_craft": uap["n_craft"], "n_eval": uap.get("n_eval")}  # fmt: skip
         spelled = tab.get("targets", "all")
-        targets: list[Any] = ["*"] if spelled == "all" else list(spelled)
+        targets: list[Any] = list(spelled) if spelled != "all" else _all_targets(p, ds)
         for name in tab["victims"]:
             for method in METHODS:
                 for target in (None, *targets):

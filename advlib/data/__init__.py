@@ -7,7 +7,7 @@ real loader that keeps the set's official protocol.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from advlib.data.download import (
 )
 from advlib.data.esc import load_esc10, load_esc50
 from advlib.data.fsdd import load_fsdd
-from advlib.data.gtzan import load_gtzan
+from advlib.data.gtzan import GTZAN_GENRES, load_gtzan
 from advlib.data.registry import dataset_info
 from advlib.data.speech_commands import load_speech_commands
 from advlib.data.synthetic import SYNTHETIC_CLASSES, make_synthetic
@@ -41,6 +41,7 @@ __all__ = [
     "AudioSet",
     "ChecksumError",
     "UnsafeArchiveError",
+    "class_count",
     "dataset_info",
     "download",
     "fetch",
@@ -73,6 +74,29 @@ LOADERS: dict[str, Callable[..., AudioSet]] = {
     "speech_commands": load_speech_commands,
     "gtzan": load_gtzan,
 }
+
+#: Classes of each loader's set (each loader's label order is fixed by its data set).
+_CLASS_COUNTS: dict[str, int] = {
+    "synthetic": len(SYNTHETIC_CLASSES),
+    "synthetic_speech": len(SPEECH_CLASSES),
+    "synthetic_music": len(MUSIC_CLASSES),
+    "fsdd": 10,
+    "esc10": 10,
+    "esc50": 50,
+    "urbansound8k": 10,
+    "gtzan": len(GTZAN_GENRES),
+}
+
+
+def class_count(loader: str, args: Mapping[str, Any] | None = None) -> int | None:
+    """How many classes ``loader`` with ``args`` yields, known without loading the set (the
+    pipeline enumerates one job per target class before any data exists); ``None`` where only
+    the data can tell (Speech Commands without a list of words)."""
+    if loader == "speech_commands":
+        words = (args or {}).get("words")
+        return len(words) + bool((args or {}).get("unknown")) if words else None
+    return _CLASS_COUNTS.get(loader)
+
 
 #: Loaders that generate their set (no ``root``, nothing to download).
 GENERATED_LOADERS: frozenset[str] = frozenset({"synthetic", "synthetic_speech", "synthetic_music"})

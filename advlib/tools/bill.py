@@ -190,7 +190,8 @@ def _craft(method: str, settings: Mapping[str, Any], n_craft: float) -> float:
 def _uap_work(uid: str, spec: Mapping[str, Any], size: Mapping[str, int]) -> float:
     n_craft = float(spec.get("n_craft") or size["train"])
     n_eval = float(spec.get("n_eval") or size["test"])
-    targets = size["n_classes"] if spec.get("scenario") == "targeted" else 1
+    every = spec.get("scenario") == "targeted" and spec.get("target") in (None, "*")
+    targets = size["n_classes"] if every else 1
     methods = spec.get("methods") or {}
     if "method" in spec:
         one = _craft(spec["method"], spec.get("settings") or {}, n_craft)
