@@ -95,8 +95,18 @@ def claim_gpu(lock_dir: str | Path | None = None) -> tuple[str, Any] | None:
 
 def batch_of(unit: Unit) -> str:
     """The batch a unit belongs to when a small profile runs a page's units in one job: the
-    victims of one data set (``victims-<data set>``), or the page."""
-    return f"victims-{unit.dataset}" if unit.page == "victims" else unit.page
+    victims of one data set (``victims-<data set>``), the AT cells of one representation with
+    their attacks (``at-<representation>``: the AT page is most of a small profile's work, and
+    its batches run side by side on the cores), the GAN's timed baselines (``gan-baselines``,
+    alone on every core, apart from the generators), or the page."""
+    seg = unit.id.split("/")
+    if unit.page == "victims":
+        return f"victims-{unit.dataset}"
+    if unit.page == "at" and len(seg) > 3:
+        return f"at-{seg[3]}"
+    if unit.page == "gan" and len(seg) > 2 and seg[2] == "compare":
+        return "gan-baselines"
+    return unit.page
 
 
 def batches(units: Mapping[str, Unit]) -> dict[str, list[str]]:
