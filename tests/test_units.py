@@ -239,10 +239,15 @@ def test_dry_run_schedules_every_unit_with_its_resources(mode, tmp_path):
             continue
         gpu = re.search(r"gpu=(\d+)", b)
         seen.setdefault(m.group(1), []).append(int(gpu.group(1)) if gpu else None)
-    rule = "unit" if mode == "each" else "unit_batch"
-    assert len(seen[rule]) == (len(units) if mode == "each" else len(batches(units)))
-    assert set(seen[rule]) == {1}
-    assert ("unit_batch" if mode == "each" else "unit") not in seen
+    if mode == "each":
+        assert len(seen["unit"]) == len(units) and set(seen["unit"]) == {1}
+        assert "unit_batch" not in seen and "early_batch" not in seen
+    else:  # the victims' batches and the GAN's generators first (early_batch, priority 50)
+        jobs = seen["unit_batch"] + seen["early_batch"]
+        assert len(jobs) == len(batches(units)) and set(jobs) == {1} and "unit" not in seen
+        early = {n for n in batches(units) if n.startswith("victims-") or n == "gan"}
+        assert len(seen["early_batch"]) == len(early)
+        assert re.findall(r"rule early_batch:[^\n]*\n(?:[^\n]+\n)*?\s+priority: 50", out)
     assert {batch_of(u) for u in units.values()} == set(batches(units))
     for page in ("victims", "attacks", "uap", "at", "gan"):
         assert set(seen[page]) == {0}, page
