@@ -454,6 +454,41 @@ def test_cell_knobs_merge_frontend_arch_and_representation():
     assert ats.cell_knobs(at, "resnet56", "cwt_tonnetz")["cwt_scales"] == 16
 
 
+def test_table_cells_are_the_listed_cells_or_every_pair_in_table_order():
+    at = {
+        "representations": ["stft", "dwt_tonnetz"],
+        "archs": {"resnet56": {}, "alexnet": {}},
+        "datasets": {"a": {"folds": [[5, 4]]},
+                     "b": {"folds": [[5, 4]], "cells": [["resnet56", "stft"],
+                                                        ["alexnet", "dwt_tonnetz"],
+                                                        ["alexnet", "stft"]]}},
+    }  # fmt: skip
+    # every arch (the paper's order: AlexNet before ResNet-56) on every representation
+    assert ats.table_cells(at, "a") == [
+        ("alexnet", "stft"), ("resnet56", "stft"),
+        ("alexnet", "dwt_tonnetz"), ("resnet56", "dwt_tonnetz"),
+    ]  # fmt: skip
+    # the listed cells only, in the table's order
+    assert ats.table_cells(at, "b") == [
+        ("alexnet", "stft"), ("resnet56", "stft"), ("alexnet", "dwt_tonnetz"),
+    ]  # fmt: skip
+
+
+def test_units_fit_the_listed_cells_only():
+    """With ``at.datasets.<set>.cells`` a data set's Table I trains those cells (and the cells
+    the attack sections use), not every arch on every representation."""
+    from advlib.chapters import load_profile
+    from advlib.tools.units import page_units
+
+    cfg = load_profile("smoke")
+    fits = {u.id for u in page_units(cfg, "at") if u.id.endswith(("/original", "/fgsm"))}
+    us8k = {tuple(i.split("/")[3:5]) for i in fits if i.startswith("at/urbansound8k_at/")}
+    listed = {(r, a) for a, r in cfg["at"]["datasets"]["urbansound8k_at"]["cells"]}
+    attacked = {(r, a) for a, r in cfg["at"]["attack_cells"]}
+    assert us8k == listed | attacked
+    assert len(us8k) < len(cfg["at"]["archs"]) * len(cfg["at"]["representations"])
+
+
 def test_cwt_representations_are_titled_and_set_beside_the_papers_dwt():
     """The paper's "DWT" images are Morlet CWT images: our CWT rows get its DWT numbers."""
     assert ats.REP_TITLES["cwt"] == "CWT (Morlet)"

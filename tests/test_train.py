@@ -245,3 +245,36 @@ def test_bad_adversarial_training_arguments():
                              progress=False)  # fmt: skip
     with pytest.raises(ValueError, match="adversary"):
         train_classifier(_linear(), data, data, cfg, alpha=0.5, progress=False)
+
+
+def test_max_steps_caps_the_batches_of_an_epoch():
+    """``max_steps`` (the smoke profile's knob): the first ``max_steps`` mini-batches of each
+    epoch's shuffled order, the loss averaged over the clips seen; unset, the whole set and no
+    new key in the recipe's mapping (cache keys unchanged)."""
+    import numpy as np
+
+    from advlib.data import AudioSet
+
+    torch.manual_seed(0)
+    x = torch.randn(40, 8) / 4
+    y = (x[:, 0] > 0).long()
+    ds = AudioSet("toy", x, y, 8000, ("neg", "pos"), np.array(["train"] * 40))
+    seen = []
+
+    class Count(torch.nn.Linear):
+        def forward(self, v):
+            if self.training:
+                seen.append(len(v))
+            return super().forward(v)
+
+    base = dict(optimizer="sgd", lr=0.1, optimizer_kwargs={}, batch_size=8, epochs=2)
+    res = train_classifier(Count(8, 2), ds, ds, TrainConfig(**base, max_steps=2), progress=False)
+    assert seen == [8, 8, 8, 8] and len(res.history) == 2
+    seen.clear()
+    train_classifier(Count(8, 2), ds, ds, TrainConfig(**base), progress=False)
+    assert seen == [8] * 10
+    assert "max_steps" not in TrainConfig(**base).to_dict()
+    assert TrainConfig.from_dict(TrainConfig(**base, max_steps=3).to_dict()).max_steps == 3
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="max_steps"):
+            TrainConfig(max_steps=bad)

@@ -83,6 +83,7 @@ __all__ = [
     "eps_ratio",
     "fit_cell",
     "fooling",
+    "forget_representations",
     "paper_order",
     "pgd_against_fgsm",
     "plot_attacked_clip",
@@ -96,6 +97,7 @@ __all__ = [
     "significance",
     "significance_table",
     "start",
+    "table_cells",
     "table_one",
     "training_pair",
     "units",
@@ -196,6 +198,20 @@ def representation_data(frontend: nn.Module, data: AudioSet) -> RepresentationDa
 
 _REPS: dict[tuple[str, str], RepresentationData] = {}
 _ARCH_KNOBS = ("width", "depth")
+#: The most bytes of images :func:`_memo_representation` keeps (the newest set always stays):
+#: at the paper's size one data set's images take 8 MB a clip (1308 x 1568 floats), 70 GB for
+#: UrbanSound8K, so the memo holds what fits, not a number of sets.
+REPS_BYTES = 4 * 2**30
+
+
+def _rep_bytes(rep: RepresentationData) -> int:
+    parts = (rep.train.x, rep.valid.x, rep.test.x, rep.waves)
+    return sum(t.element_size() * t.nelement() for t in parts)
+
+
+def forget_representations() -> None:
+    """Drop every image set :func:`_memo_representation` keeps (their memory goes back)."""
+    _REPS.clear()
 
 
 def _memo_representation(
@@ -208,9 +224,11 @@ def _memo_representation(
         canonical_json({k: v for k, v in knobs.items() if k not in _ARCH_KNOBS}),
     )
     if key not in _REPS:
-        while len(_REPS) >= 8:
+        rep = representation_data(frontend, data)
+        while _REPS and (len(_REPS) >= 8 or _rep_bytes(rep) + sum(
+                _rep_bytes(r) for r in _REPS.values()) > REPS_BYTES):  # fmt: skip
             _REPS.pop(next(iter(_REPS)))
-        _REPS[key] = representation_data(frontend, data)
+        _REPS[key] = rep
     return _REPS[key]
 
 
@@ -926,6 +944,19 @@ def cell_knobs(at: Mapping[str, Any], arch: str, representation: str) -> dict[st
     return knobs
 
 
+def table_cells(at: Mapping[str, Any], name: str) -> list[tuple[str, str]]:
+    """The ``(arch, representation)`` cells Table I trains on data set ``name``: its ``cells``
+    where the section lists them (a smaller profile's choice), else every arch of ``at.archs``
+    on every representation; in the table's order (representations, then the paper's order of
+    the archs)."""
+    reps = list(at["representations"])
+    archs = [a for a in ARCHITECTURES if a in at["archs"]]
+    listed = at["datasets"][name].get("cells")
+    if listed is None:
+        return [(arch, rep) for rep in reps for arch in archs]
+    return sorted(((a, r) for a, r in listed), key=lambda c: (reps.index(c[1]), archs.index(c[0])))
+
+
 def training_pair(at: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """FGSM and PGD adversarial training at the ``pgd`` section's budget (beyond the paper):
     the same ``eps``, epochs, start and monitor, PGD with its ``steps``."""
@@ -989,23 +1020,27 @@ def validate_section(at: Any, datasets: dict[str, Any], source: str) -> None:
                                           "attacks", "attack_cells", "cap"})  # fmt: skip
     if not isinstance(at["datasets"], dict) or not at["datasets"]:
         fail(source, f"{where}.datasets", "must be a non-empty mapping")
-    for name, ds in at["datasets"].items():
-        dwhere = f"{where}.datasets.{name}"
-        if name not in datasets:
-            fail(source, dwhere, f"{name!r} is not a data set of the profile")
-        check_keys(source, dwhere, ds, {"folds"}, {"folds"})
-        folds = ds["folds"]
-        ok = isinstance(folds, list) and folds and all(
-            isinstance(f, list) and len(f) == 2 and all(isinstance(k, int) for k in f)
-            and f[0] != f[1] for f in folds)  # fmt: skip
-        if not ok:
-            fail(source, f"{dwhere}.folds", "must list [test fold, valid fold] pairs of ints")
     reps = at["representations"]
     if not isinstance(reps, list) or not reps or set(reps) - set(REPRESENTATIONS):
         fail(source, f"{where}.representations", f"must be a list from {REPRESENTATIONS}")
     archs = at["archs"]
     if not isinstance(archs, dict) or not archs or set(archs) - set(ARCHITECTURES):
         fail(source, f"{where}.archs", f"must map names from {ARCHITECTURES} to knobs")
+    for name, ds in at["datasets"].items():
+        dwhere = f"{where}.datasets.{name}"
+        if name not in datasets:
+            fail(source, dwhere, f"{name!r} is not a data set of the profile")
+        check_keys(source, dwhere, ds, {"folds", "cells"}, {"folds"})
+        folds = ds["folds"]
+        ok = isinstance(folds, list) and folds and all(
+            isinstance(f, list) and len(f) == 2 and all(isinstance(k, int) for k in f)
+            and f[0] != f[1] for f in folds)  # fmt: skip
+        if not ok:
+            fail(source, f"{dwhere}.folds", "must list [test fold, valid fold] pairs of ints")
+        if "cells" in ds:
+            _cells(source, f"{dwhere}.cells", ds["cells"], archs, reps)
+            if len({tuple(c) for c in ds["cells"]}) != len(ds["cells"]):
+                fail(source, f"{dwhere}.cells", "lists a cell twice")
     frontend = at.get("frontend") or {}
     for arch, knobs in archs.items():
         bad = set({**frontend, **(knobs or {})}) - set(victim_spec(arch).knobs)
@@ -1235,11 +1270,10 @@ def clean_accuracy(c: Chapter) -> Section:
     rows = []
     for name, spec in at["datasets"].items():
         for fold in spec["folds"]:
-            for rep in c.reps:
-                for arch in c.archs:
-                    t = table_one([c.fit(name, fold, arch, rep, "fgsm")])
-                    rows.append(with_keys(t, dataset=name, fold=f"{fold[0]}"))
-                    _record_table_one(c, name, fold, arch, rep, t)
+            for arch, rep in table_cells(at, name):
+                t = table_one([c.fit(name, fold, arch, rep, "fgsm")])
+                rows.append(with_keys(t, dataset=name, fold=f"{fold[0]}"))
+                _record_table_one(c, name, fold, arch, rep, t)
     t1 = pd.concat(rows, ignore_index=True)
     c.first_table = t1
     mean = t1.groupby(["dataset", "representation", "arch"], sort=False)[
@@ -1248,7 +1282,8 @@ def clean_accuracy(c: Chapter) -> Section:
         m = mean.loc[name]
         cell = (m[("accuracy", "mean")].map("{:.2f}".format) + " ("
                 + m[("drop", "mean")].map("{:.2f}".format) + ")")  # fmt: skip
-        show = cell.unstack("arch").reindex(index=c.reps, columns=c.archs)
+        # a cell the profile does not train on this data set (at.datasets.<name>.cells): "-"
+        show = cell.unstack("arch").reindex(index=c.reps, columns=c.archs).fillna("-")
         show.index = [TITLE[r] for r in show.index]
         show.columns = [f"{TITLE[a]}: accuracy % (drop, points)" for a in show.columns]
         show = show.rename_axis("representation").reset_index()
@@ -1713,7 +1748,6 @@ def units(params: Mapping[str, Any]) -> list[Any]:
     p = as_page_parameters(params)
     at = p["at"]
     args = study_args(p)
-    archs = [a for a in ARCHITECTURES if a in at["archs"]]
     out: dict[str, Unit] = {}
 
     def cell_id(cell: tuple) -> str:
@@ -1749,10 +1783,9 @@ def units(params: Mapping[str, Any]) -> list[Any]:
 
     for name, spec in at["datasets"].items():
         for fold in spec["folds"]:
-            for rep in at["representations"]:
-                for arch in archs:
-                    for regime in ("original", "fgsm"):
-                        fit((name, tuple(fold), arch, rep, regime))
+            for arch, rep in table_cells(at, name):
+                for regime in ("original", "fgsm"):
+                    fit((name, tuple(fold), arch, rep, regime))
     wattacks = _wave_attacks(at)
     for name, spec in at["datasets"].items():
         fold = tuple(spec["folds"][0])
