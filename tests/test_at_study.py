@@ -129,6 +129,27 @@ def test_fit_cell_is_deterministic_and_cached(data, fitted, tmp_path):
     assert not d.cached and d.cache_key != a.cache_key
 
 
+def test_a_cached_fit_computes_no_image_until_one_is_used(data, fitted):
+    """A fit read from the cache brings its test accuracy and the images' bounds in its
+    record: a page reading fits and attack results computes no image (at the paper's size
+    70 GB per representation of UrbanSound8K); the images come when something needs them."""
+    cache, original = fitted
+    ats.forget_representations()
+    again = ats.fit_cell(cache, data, "resnet56", knobs=KNOBS, train=TRAIN, progress=False)
+    assert again.cached and not again.data.computed
+    assert again.test_acc == original.test_acc and again.data.bounds == original.data.bounds
+    assert again.data.scale == original.data.scale
+    assert len(again.data.test) == len(data.part("test"))
+    first = ats.attack_cell(cache, original, BIM, n=4, seed=0, progress=False)
+    ats.forget_representations()
+    again = ats.fit_cell(cache, data, "resnet56", knobs=KNOBS, train=TRAIN, progress=False)
+    read = ats.attack_cell(cache, again, BIM, n=4, seed=0, progress=False)  # a cache hit
+    assert not again.data.computed
+    pd.testing.assert_frame_equal(read, first)
+    torch.testing.assert_close(again.data.test.x, original.data.test.x)  # computed on use
+    assert again.data.computed
+
+
 def test_fgsm_fine_tuning_starts_from_the_original_weights(data, fitted):
     cache, original = fitted
     still = {"method": "fgsm", "eps": 0.05, "epochs": 1, "lr": 1e-9}

@@ -66,6 +66,7 @@ __all__ = [
     "TITLE",
     "CellFit",
     "Chapter",
+    "DeferredRepresentation",
     "Images",
     "RepresentationData",
     "Section",
@@ -196,6 +197,73 @@ def representation_data(frontend: nn.Module, data: AudioSet) -> RepresentationDa
     )
 
 
+class _DeferredPart:
+    """One partition of a :class:`DeferredRepresentation`: its labels now, its images ``x``
+    when first asked for."""
+
+    def __init__(self, owner: DeferredRepresentation, split: str, y: torch.Tensor,
+                 n_classes: int) -> None:  # fmt: skip
+        self._owner, self._split, self.y, self.n_classes = owner, split, y, n_classes
+
+    @property
+    def x(self) -> torch.Tensor:
+        return getattr(self._owner.images, self._split).x
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+
+class DeferredRepresentation:
+    """A :class:`RepresentationData` whose images are computed the first time they are used.
+
+    What a page needs without them is known at once: the classes, the test labels and
+    waveforms, and, once a cached fit's record gives them (:meth:`know_bounds`), the bounds and
+    scale that the attacks' cache keys hold. So a page that only reads cached fits and attack
+    results never computes an image: at the paper's size one representation of UrbanSound8K is
+    8,732 images of 1308 x 1568 pixels (70 GB), for every fold and representation.
+    """
+
+    def __init__(self, make: Any, data: AudioSet) -> None:
+        self._make: Any = make
+        self._images: RepresentationData | None = None
+        self._bounds: tuple[float, float] | None = None
+        self.classes = data.classes
+        test = data.part("test")
+        self.waves = test.x
+        self.test = _DeferredPart(self, "test", test.y, data.n_classes)
+
+    @property
+    def images(self) -> RepresentationData:
+        """Every partition's images (computed now if not yet)."""
+        if self._images is None:
+            self._images = self._make()
+        return self._images
+
+    @property
+    def computed(self) -> bool:
+        return self._images is not None
+
+    @property
+    def train(self) -> Images:
+        return self.images.train
+
+    @property
+    def valid(self) -> Images:
+        return self.images.valid
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return self._bounds if self._bounds is not None else self.images.bounds
+
+    @property
+    def scale(self) -> float:
+        return self.bounds[1] - self.bounds[0]
+
+    def know_bounds(self, bounds: Sequence[float]) -> None:
+        """The bounds a fit recorded when it computed the images (the same numbers)."""
+        self._bounds = (float(bounds[0]), float(bounds[1]))
+
+
 _REPS: dict[tuple[str, str], RepresentationData] = {}
 _ARCH_KNOBS = ("width", "depth")
 #: The most bytes of images :func:`_memo_representation` keeps (the newest set always stays):
@@ -296,7 +364,7 @@ class CellFit:
     kind: str
     classifier: nn.Module
     frontend: nn.Module
-    data: RepresentationData
+    data: DeferredRepresentation
     history: list[dict[str, float]]
     best_epoch: int
     valid_acc: float
@@ -313,7 +381,7 @@ class CellFit:
         return nn.Sequential(self.frontend, self.classifier).eval()
 
 
-def _test_acc(model: nn.Module, images: Images) -> float:
+def _test_acc(model: nn.Module, images: Images | _DeferredPart) -> float:
     return float((predict_logits(model, images.x).argmax(1) == images.y).float().mean())
 
 
@@ -327,7 +395,7 @@ def fit_cell(
     adversarial: Mapping[str, Any] | None = None,
     seed: int = 0,
     progress: bool = True,
-    _rep: RepresentationData | None = None,
+    _rep: DeferredRepresentation | None = None,
 ) -> CellFit:
     """Train ``arch`` on ``data``'s images (``knobs`` include ``representation``), cached.
 
@@ -338,6 +406,9 @@ def fit_cell(
     ``epochs`` and ``lr`` (overriding ``train``), ``init`` (``original``: fine-tune the original
     weights, the paper's fine-tuning; ``scratch``: new weights), ``steps`` (PGD), and
     ``monitor`` (``{n, eps, steps}``: robust validation accuracy per epoch).
+
+    The images are computed only when training needs them (:class:`DeferredRepresentation`):
+    a cached fit brings its test accuracy and the images' bounds in its record.
     """
     if arch not in ARCHITECTURES:
         victim_spec(arch)  # unknown names raise with the list
@@ -352,7 +423,8 @@ def fit_cell(
         return build_victim(arch, data.n_classes, data.length, **knobs)
 
     victim = build()
-    rep = _rep if _rep is not None else _memo_representation(victim[0], data, knobs)
+    rep = _rep if _rep is not None else DeferredRepresentation(
+        lambda: _memo_representation(victim[0], data, knobs), data)  # fmt: skip
     original = None
     kind = "original"
     adv: dict[str, Any] | None = None
@@ -409,6 +481,7 @@ def fit_cell(
                 # kept, so the page and every unit that reads the fit do not forward the test
                 # images again (at 1308 x 1568 about 10 s a clip through ResNet-56 on a CPU)
                 "test_acc": _test_acc(model, rep.test),
+                "bounds": list(rep.bounds),
             },
         }
 
@@ -417,6 +490,8 @@ def fit_cell(
     classifier.load_state_dict(payload["weights"])
     classifier = on_device(classifier.eval())
     rec = payload["record"]
+    if "bounds" in rec:
+        rep.know_bounds(rec["bounds"])
     return CellFit(
         arch=arch,
         representation=knobs.get("representation", "dwt_tonnetz"),
@@ -468,14 +543,20 @@ def _targets(y: torch.Tensor, n_classes: int, seed: int) -> torch.Tensor:
     return (y + shift) % n_classes
 
 
-def _domain(fit: CellFit, domain: str) -> tuple[nn.Module, torch.Tensor, float, tuple]:
-    """``(model, test inputs, scale, bounds)`` of an attack domain: the classifier on the
-    images, or front-end + classifier on the [-1, 1] waveforms (paper scale: [0, 1] audio)."""
+def _domain(fit: CellFit, domain: str) -> tuple[nn.Module, float, tuple]:
+    """``(model, scale, bounds)`` of an attack domain: the classifier on the images, or
+    front-end + classifier on the [-1, 1] waveforms (paper scale: [0, 1] audio)."""
     if domain == "representation":
-        return fit.classifier, fit.data.test.x, fit.data.scale, fit.data.bounds
+        return fit.classifier, fit.data.scale, fit.data.bounds
     if domain == "waveform":
-        return fit.victim, fit.data.waves, WAVE_SCALE, (-1.0, 1.0)
+        return fit.victim, WAVE_SCALE, (-1.0, 1.0)
     raise ValueError(f"domain must be 'representation' or 'waveform', got {domain!r}")
+
+
+def _inputs(fit: CellFit, domain: str) -> torch.Tensor:
+    """The test inputs of an attack domain: the images (computed now if not yet) or the
+    waveforms."""
+    return fit.data.test.x if domain == "representation" else fit.data.waves
 
 
 def attack_cell(
@@ -507,16 +588,17 @@ def attack_cell(
     ``attacked``, ``success``, ``l2`` and ``linf`` (paper scale; NaN where not fooled),
     ``budget`` (the sweep's budget that fooled it) and ``seconds``.
     """
-    model, x, scale, bounds = _domain(fit, domain)
+    model, scale, bounds = _domain(fit, domain)
     y = fit.data.test.y
     if n is not None:
-        x, y = x[:n], y[:n]
+        y = y[:n]
     tables = []
     for name, cfg in attacks.items():
-        params = {"fit": fit.cache_key, "domain": domain, "attack": dict(cfg), "n": len(x),
+        params = {"fit": fit.cache_key, "domain": domain, "attack": dict(cfg), "n": len(y),
                   "seed": seed, "bounds": list(bounds)}  # fmt: skip
 
         def compute(name: str = name, cfg: Mapping[str, Any] = cfg) -> dict[str, Any]:
+            x = _inputs(fit, domain)[: len(y)]
             targets = _targets(y, fit.data.test.n_classes, seed) if cfg.get("targeted") else None
             table, _ = _sweep(model, x, y, targets, cfg, scale, bounds, seed=seed,
                               batch_size=batch_size, progress=progress, name=name)  # fmt: skip
@@ -859,10 +941,10 @@ def attack_one(
     """One test clip attacked as :func:`attack_cell` attacks it (same target, the budget sweep
     stopped at the first success), returning ``(x, x_adv, adversarial prediction)``, cached.
     ``x`` is the image or, for ``domain="waveform"``, the waveform (then audible)."""
-    model, xs, scale, bounds = _domain(fit, domain)
-    if not 0 <= clip < len(xs):
-        raise ValueError(f"clip {clip} out of range for {len(xs)} test clips")
-    x, y = xs[clip : clip + 1], fit.data.test.y[clip : clip + 1]
+    model, scale, bounds = _domain(fit, domain)
+    if not 0 <= clip < len(fit.data.test):
+        raise ValueError(f"clip {clip} out of range for {len(fit.data.test)} test clips")
+    x, y = _inputs(fit, domain)[clip : clip + 1], fit.data.test.y[clip : clip + 1]
     targets = _targets(fit.data.test.y, fit.data.test.n_classes, seed)[clip : clip + 1]
     params = {"fit": fit.cache_key, "one": dict(cfg), "clip": clip, "domain": domain, "seed": seed}
 
