@@ -128,6 +128,11 @@ def _victims_at_knobs(cfg: Mapping[str, Any]) -> set[tuple[str, str]]:
             for d in cfg["datasets"].values() for v, c in d["victims"].items()}  # fmt: skip
 
 
+#: The recipe settings the smoke profile may set: how long training runs and how many clips a
+#: step holds (never the optimiser, its rate or its schedule).
+_LENGTH = {"epochs", "max_steps", "batch_size", "micro_batch"}
+
+
 def test_smoke_is_the_paper_profile_with_its_counts_cut(smoke):
     """The paper profile's data sets (loaders and arguments: rates, lengths, folds, words),
     every one of its victims at the paper's knobs, the paper recipes with only their length
@@ -140,7 +145,7 @@ def test_smoke_is_the_paper_profile_with_its_counts_cut(smoke):
         assert fixture_set(d["root"]) == Path(p["root"]).name, name  # the real set's folder
         for v, c in d["victims"].items():
             assert c["knobs"] == p["victims"][v]["knobs"], (name, v)
-            assert set(c.get("train") or {}) <= {"epochs", "max_steps", "batch_size"}, (name, v)
+            assert set(c.get("train") or {}) <= _LENGTH, (name, v)
     assert _victims_at_knobs(smoke) == _victims_at_knobs(paper)
     assert {k for k in paper if k not in ("profile", "description")} <= set(smoke)
     # the attack library: the same runs of the same attacks
@@ -164,7 +169,7 @@ def test_smoke_is_the_paper_profile_with_its_counts_cut(smoke):
     assert set(t) == set(pt)
     assert (t["archs"], t["frontend"], t["representations"]) == (
         pt["archs"], pt["frontend"], pt["representations"])  # fmt: skip
-    assert set(t["train"]) <= {"epochs", "max_steps", "batch_size"}
+    assert set(t["train"]) <= _LENGTH
     for k, c in t["attacks"].items():
         pc = pt["attacks"][k]
         assert (c["attack"], c.get("targeted")) == (pc["attack"], pc.get("targeted")), k
