@@ -58,7 +58,7 @@ from advlib.study.profile import check_keys, fail, merge_attack, positive_int
 from advlib.study.section import Section
 from advlib.study.units import Unit, as_page_parameters, data_spec, study_args, unit_slug
 from advlib.tables import percent
-from advlib.train.classifier import TrainConfig, predict_logits, train_classifier
+from advlib.train.classifier import TrainConfig, eval_batch_size, predict_logits, train_classifier
 
 __all__ = [
     "ATTACK_TITLES",
@@ -343,12 +343,17 @@ def _monitor(
         ),
     }
 
+    step = eval_batch_size(x)  # a few paper-size images at a time (10.5 GB each: ResNet-56)
+
     def monitor(model: nn.Module) -> dict[str, float]:
         model.eval()
         out = {}
         for key, attack in attacks.items():
-            x_adv = attack(model, x, y)
-            out[key] = float((predict_logits(model, x_adv).argmax(1) == y).float().mean())
+            right = 0
+            for i in range(0, len(x), step):
+                xb, yb = x[i : i + step], y[i : i + step]
+                right += int((predict_logits(model, attack(model, xb, yb)).argmax(1) == yb).sum())
+            out[key] = right / len(x)
         return out
 
     return monitor
@@ -862,8 +867,10 @@ def robust_accuracy(
     n: int | None = None,
     seed: int = 0,
     progress: bool = True,
+    batch_size: int | None = None,
 ) -> float:
-    """Test accuracy under untargeted L-inf PGD at ``eps`` (paper scale), in the representation."""
+    """Test accuracy under untargeted L-inf PGD at ``eps`` (paper scale), in the representation,
+    ``batch_size`` clips at a time (default: all)."""
     cfg = {"attack": "pgd", "settings": {"eps": eps * fit.data.scale, "steps": steps}}
     params = {"fit": fit.cache_key, "robust": cfg, "n": n, "seed": seed}
 
@@ -872,7 +879,8 @@ def robust_accuracy(
         if n is not None:
             x, y = x[:n], y[:n]
         attack = make_attack("pgd", {**cfg["settings"], "bounds": fit.data.bounds}, seed=seed)
-        run = run_attack(fit.classifier, x, y, attack, progress=progress, desc="pgd robust")
+        run = run_attack(fit.classifier, x, y, attack, batch_size=batch_size, progress=progress,
+                         desc="pgd robust")  # fmt: skip
         return {"acc": float((run.table["adv_pred"] == run.table["label"]).mean())}
 
     payload, _ = cache.fetch("at_robust", params, compute)
@@ -1734,7 +1742,8 @@ def pgd_against_fgsm(c: Chapter) -> Section:
         rows.append({"model": k, "clean acc": f.test_acc,
                      "PGD robust acc": robust_accuracy(s.cache, f, pg["eps"],
                                                        steps=pg.get("robust_steps", 20),
-                                                       seed=s.seed, progress=s.progress),
+                                                       seed=s.seed, progress=s.progress,
+                                                       batch_size=at.get("batch_size")),
                      "mean AUC (six attacks)": auc_table(r, at["cap"])["auc"].mean()})  # fmt: skip
     beyond = pd.DataFrame(rows).set_index("model")
     show = beyond.reset_index().rename(columns={
@@ -1808,7 +1817,8 @@ def _unit_robust(at: Mapping[str, Any], cell: tuple, study: Any) -> float:
     pg = c.at["pgd"]
     return robust_accuracy(study.cache, _regime_fit(c, *cell), pg["eps"],
                            steps=pg.get("robust_steps", 20), seed=study.seed,
-                           progress=study.progress)  # fmt: skip
+                           progress=study.progress,
+                           batch_size=c.at.get("batch_size"))  # fmt: skip
 
 
 def _unit_figure(at: Mapping[str, Any], study: Any) -> None:
