@@ -1,6 +1,7 @@
 # advlib: a reproducible study of adversarial attacks on audio classifiers.
 #   make book   - set up .venv, run the pipeline at PROFILE (default demo), build _build/html
 #   make test   - set up .venv, lint, run the test suite
+#   make book PROFILE=smoke - the paper profile at paper size on fixture data sets (README)
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 PROFILE ?= demo

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["REPO_ROOT", "cache_dir", "data_dir", "data_root", "resolve"]
+__all__ = ["REPO_ROOT", "cache_dir", "data_dir", "data_root", "fixtures_dir", "resolve"]
 
 #: The repository root (the folder holding ``pyproject.toml``).
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -33,9 +33,19 @@ def data_root() -> Path:
     return Path(env).expanduser() if env else data_dir() / "downloads"
 
 
+def fixtures_dir() -> Path:
+    """The folder holding the fixture data sets that advlib writes in the real sets' layouts
+    (:mod:`advlib.data.fixtures`; the ``smoke`` profile reads them): ``ADVLIB_FIXTURES``,
+    default ``data/generated/fixtures``."""
+    env = os.environ.get("ADVLIB_FIXTURES")
+    return Path(env).expanduser() if env else data_dir() / "generated" / "fixtures"
+
+
 def resolve(path: str | Path) -> Path:
-    """Expand ``{data_root}``, ``{data}`` and ``{repo}`` in a profile path; relative paths
-    are taken from the repository root."""
-    text = str(path).format(data_root=data_root(), data=data_dir(), repo=REPO_ROOT)
+    """Expand ``{data_root}``, ``{data}``, ``{fixtures}`` and ``{repo}`` in a profile path;
+    relative paths are taken from the repository root."""
+    text = str(path).format(
+        data_root=data_root(), data=data_dir(), fixtures=fixtures_dir(), repo=REPO_ROOT
+    )
     p = Path(text).expanduser()
     return p if p.is_absolute() else REPO_ROOT / p

@@ -129,6 +129,27 @@ def test_fit_cell_is_deterministic_and_cached(data, fitted, tmp_path):
     assert not d.cached and d.cache_key != a.cache_key
 
 
+def test_a_cached_fit_computes_no_image_until_one_is_used(data, fitted):
+    """A fit read from the cache brings its test accuracy and the images' bounds in its
+    record: a page reading fits and attack results computes no image (at the paper's size
+    70 GB per representation of UrbanSound8K); the images come when something needs them."""
+    cache, original = fitted
+    ats.forget_representations()
+    again = ats.fit_cell(cache, data, "resnet56", knobs=KNOBS, train=TRAIN, progress=False)
+    assert again.cached and not again.data.computed
+    assert again.test_acc == original.test_acc and again.data.bounds == original.data.bounds
+    assert again.data.scale == original.data.scale
+    assert len(again.data.test) == len(data.part("test"))
+    first = ats.attack_cell(cache, original, BIM, n=4, seed=0, progress=False)
+    ats.forget_representations()
+    again = ats.fit_cell(cache, data, "resnet56", knobs=KNOBS, train=TRAIN, progress=False)
+    read = ats.attack_cell(cache, again, BIM, n=4, seed=0, progress=False)  # a cache hit
+    assert not again.data.computed
+    pd.testing.assert_frame_equal(read, first)
+    torch.testing.assert_close(again.data.test.x, original.data.test.x)  # computed on use
+    assert again.data.computed
+
+
 def test_fgsm_fine_tuning_starts_from_the_original_weights(data, fitted):
     cache, original = fitted
     still = {"method": "fgsm", "eps": 0.05, "epochs": 1, "lr": 1e-9}
@@ -452,6 +473,41 @@ def test_cell_knobs_merge_frontend_arch_and_representation():
         "image_size": [32, 32], "n_fft": 512, "representation": "dwt"
     }  # fmt: skip
     assert ats.cell_knobs(at, "resnet56", "cwt_tonnetz")["cwt_scales"] == 16
+
+
+def test_table_cells_are_the_listed_cells_or_every_pair_in_table_order():
+    at = {
+        "representations": ["stft", "dwt_tonnetz"],
+        "archs": {"resnet56": {}, "alexnet": {}},
+        "datasets": {"a": {"folds": [[5, 4]]},
+                     "b": {"folds": [[5, 4]], "cells": [["resnet56", "stft"],
+                                                        ["alexnet", "dwt_tonnetz"],
+                                                        ["alexnet", "stft"]]}},
+    }  # fmt: skip
+    # every arch (the paper's order: AlexNet before ResNet-56) on every representation
+    assert ats.table_cells(at, "a") == [
+        ("alexnet", "stft"), ("resnet56", "stft"),
+        ("alexnet", "dwt_tonnetz"), ("resnet56", "dwt_tonnetz"),
+    ]  # fmt: skip
+    # the listed cells only, in the table's order
+    assert ats.table_cells(at, "b") == [
+        ("alexnet", "stft"), ("resnet56", "stft"), ("alexnet", "dwt_tonnetz"),
+    ]  # fmt: skip
+
+
+def test_units_fit_the_listed_cells_only():
+    """With ``at.datasets.<set>.cells`` a data set's Table I trains those cells (and the cells
+    the attack sections use), not every arch on every representation."""
+    from advlib.chapters import load_profile
+    from advlib.tools.units import page_units
+
+    cfg = load_profile("smoke")
+    fits = {u.id for u in page_units(cfg, "at") if u.id.endswith(("/original", "/fgsm"))}
+    us8k = {tuple(i.split("/")[3:5]) for i in fits if i.startswith("at/urbansound8k_at/")}
+    listed = {(r, a) for a, r in cfg["at"]["datasets"]["urbansound8k_at"]["cells"]}
+    attacked = {(r, a) for a, r in cfg["at"]["attack_cells"]}
+    assert us8k == listed | attacked
+    assert len(us8k) < len(cfg["at"]["archs"]) * len(cfg["at"]["representations"])
 
 
 def test_cwt_representations_are_titled_and_set_beside_the_papers_dwt():

@@ -203,3 +203,19 @@ def test_the_victim_is_the_study_victim(tmp_cache, monkeypatch):
     assert info["cache_key"] == key and not info["was_cached"] and info["dataset"] == "synthetic"
     assert not model.training and len(data) == 50
     assert ba.load_victim("tiny", "cnn1d_rand")[2]["was_cached"]
+
+
+def test_select_clips_takes_the_right_ones_first_and_fills_only_when_asked():
+    from advlib.tools.bench_attacks import select_clips
+
+    model = torch.nn.Linear(2, 2, bias=False)
+    with torch.no_grad():
+        model.weight.copy_(torch.eye(2))  # predicts the larger coordinate
+    x = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 1.0]])
+    y = torch.tensor([1, 1, 1, 0])  # right: clip 1 only
+    xs, ys = select_clips(model, x, y, 1)
+    assert torch.equal(xs, x[1:2]) and ys.tolist() == [1]
+    with pytest.raises(ValueError, match="only 1 clips are classified correctly"):
+        select_clips(model, x, y, 3)
+    xs, ys = select_clips(model, x, y, 3, fill=True)  # the right one, then the first wrong ones
+    assert torch.equal(xs, x[[1, 0, 2]]) and ys.tolist() == [1, 1, 1]

@@ -10,7 +10,7 @@ import pytest
 
 from advlib.study.profile import load_profile
 from advlib.tools import bill
-from advlib.tools.units import peak_rss_mb, profile_units
+from advlib.tools.units import _peak_rss_mb, _reset_peak_rss, profile_units
 
 SIZES = {"us": {"train": 80, "valid": 10, "test": 10, "n_classes": 10}}
 DATA = {"name": "us", "loader": "urbansound8k"}
@@ -153,13 +153,11 @@ def test_cli_without_a_measurement_says_so(tmp_path):
 def test_peak_memory_is_per_unit():
     import numpy as np
 
-    from advlib.tools.units import _reset_peak
-
     big = np.ones(50_000_000)  # 400 MB
     del big
-    before = peak_rss_mb()
-    _reset_peak()
-    assert peak_rss_mb() < before - 300
+    before = _peak_rss_mb()
+    assert _reset_peak_rss()
+    assert _peak_rss_mb() < before - 300
 
 
 def test_kind_separates_attacks():

@@ -152,3 +152,23 @@ def test_a_failed_page_leaves_no_partial_notebook(tmp_path):
     with pytest.raises(Exception, match="boom"):
         execute(src, out, {})
     assert list(out.parent.iterdir()) == []
+
+
+def test_fixtures_command_writes_the_named_sets(tmp_path, capsys):
+    assert main(["fixtures", "fsdd", "--out", str(tmp_path)]) == 0
+    assert "fsdd: " in capsys.readouterr().out
+    assert (tmp_path / "fsdd" / "recordings").is_dir()
+    assert main(["fixtures", "mnist", "--out", str(tmp_path)]) == 2
+    assert "unknown fixture set(s) ['mnist']" in _one_error_line(capsys)
+    assert main(["fixtures", "--profile", "demo", "--out", str(tmp_path)]) == 0
+    assert "reads no fixture set" in capsys.readouterr().out
+
+
+def test_unit_command_refuses_unknown_units_and_out_with_several(tmp_path, capsys):
+    assert main(["unit", "--profile", "demo", "victims/nope"]) == 2
+    assert "no unit 'victims/nope'" in _one_error_line(capsys)
+    assert main(["unit", "--profile", "demo"]) == 2
+    assert "no unit None" in _one_error_line(capsys)
+    uid = "victims/synthetic/cnn1d_rand"
+    assert main(["unit", "--profile", "demo", "--with-needs", uid, "--out", "x.json"]) == 2
+    assert "--out names one unit" in _one_error_line(capsys)

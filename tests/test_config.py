@@ -113,6 +113,24 @@ def _at(c):
             lambda c: _at(c)["datasets"]["synthetic"].update(fold=[[5, 4]]),
             "at.datasets.synthetic: unknown key",
         ),
+        (
+            lambda c: _at(c)["datasets"]["synthetic"].update(cells=[["alexnet", "mel"]]),
+            "at.datasets.synthetic.cells: .*not among at.archs x at.representations",
+        ),
+        (
+            lambda c: _at(c)["datasets"]["synthetic"].update(cells=[["lenet", "stft"]]),
+            "at.datasets.synthetic.cells",
+        ),
+        (
+            lambda c: _at(c)["datasets"]["synthetic"].update(cells=[]),
+            "at.datasets.synthetic.cells: must be a non-empty list",
+        ),
+        (
+            lambda c: _at(c)["datasets"]["synthetic"].update(
+                cells=[["alexnet", "stft"], ["alexnet", "stft"]]
+            ),
+            "at.datasets.synthetic.cells: lists a cell twice",
+        ),
         (lambda c: _at(c).update(representations=["stft", "mel"]), "at.representations"),
         (lambda c: _at(c).update(representations=[]), "at.representations"),
         (lambda c: _at(c)["archs"].update(lenet={}), "at.archs: must map names"),
@@ -313,3 +331,28 @@ def test_every_profile_has_a_gan_section_with_both_victims(name):
     for v in gan["victims"]:
         assert v["victim"] in cfg["datasets"][v["dataset"]]["victims"]
     assert set(gan["compare"]["baselines"]) == {"genetic", "pso"}
+
+
+@pytest.mark.parametrize(
+    ("bench", "match"),
+    [
+        ({"batch": 0}, "bench.batch: must be a positive integer"),
+        ({"repeats": 1.5}, "bench.repeats"),
+        ({"warmup": -1}, "bench.warmup"),
+        ({"batchsize": 2}, r"bench: unknown key\(s\) \['batchsize'\]"),
+        ([2], "bench: must be a mapping"),
+    ],
+)
+def test_bad_bench_sections_name_the_key(bench, match):
+    cfg = copy.deepcopy(load_profile("demo"))
+    cfg["bench"] = bench
+    with pytest.raises(ProfileError, match=match):
+        validate_profile(cfg)
+
+
+def test_max_steps_is_a_checked_recipe_setting():
+    cfg = copy.deepcopy(load_profile("demo"))
+    victims = next(iter(cfg["datasets"].values()))["victims"]
+    next(iter(victims.values()))["train"] = {"max_steps": 0}
+    with pytest.raises(ProfileError, match="max_steps must be a positive integer"):
+        validate_profile(cfg)

@@ -233,3 +233,16 @@ def test_fit_generator_is_cached(tmp_path):
         assert torch.equal(a.generator(x), b.generator(x))
     c = fit_generator(cache, fit, data, 2, cfg, progress=False)
     assert c.cache_key != a.cache_key
+
+
+def test_max_steps_caps_the_iterations_of_an_epoch():
+    """``max_steps`` (the smoke profile's knob): at most that many iterations per epoch, both
+    phases still run; unset, it stays out of the recipe's mapping (cache keys unchanged)."""
+    victim, x, y = _victim_and_data()
+    cfg = GanConfig(**TINY, epochs=2, warmup=1, max_steps=1)
+    out = train_generator(victim, x, y, 2, cfg, n_classes=4, progress=False)
+    assert [(r["epoch"], r["phase"]) for r in out["history"]] == [(1, "warmup"), (2, "full")]
+    assert "max_steps" not in GanConfig(**TINY).to_dict()
+    assert GanConfig.from_dict(cfg.to_dict()) == cfg
+    with pytest.raises(ValueError, match="max_steps"):
+        GanConfig(max_steps=0)

@@ -25,3 +25,16 @@ def test_a_fetched_set_and_a_plain_copy_share_one_root(monkeypatch, tmp_path):
     assert _dataset_root("{data_root}/fsdd") == fetched
     assert _dataset_root("{data_root}/esc10") == tmp_path / "esc10"  # no folder in its archive
     assert _dataset_root("{data_root}/mine") == tmp_path / "mine"  # not a registered name
+
+
+def test_fixture_roots_resolve_under_the_fixtures_folder(tmp_path, monkeypatch):
+    from advlib.data.fixtures import FIXTURES, fixture_set
+    from advlib.paths import fixtures_dir, resolve
+
+    monkeypatch.setenv("ADVLIB_FIXTURES", str(tmp_path))
+    assert fixtures_dir() == tmp_path
+    assert resolve(f"{FIXTURES}/gtzan") == tmp_path / "gtzan"
+    assert fixture_set(f"{FIXTURES}/gtzan") == "gtzan"
+    assert fixture_set("{data_root}/gtzan") is None and fixture_set("") is None
+    monkeypatch.delenv("ADVLIB_FIXTURES")
+    assert fixtures_dir().parts[-2:] == ("generated", "fixtures")

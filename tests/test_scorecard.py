@@ -285,7 +285,7 @@ def test_records_travel_through_the_provenance_block(tmp_path, rec):
     assert math.isclose(got[0]["value"], 90.0)
 
 
-@pytest.mark.parametrize("name", ["demo", "ci", "paper"])
+@pytest.mark.parametrize("name", ["demo", "ci", "paper", "smoke"])
 def test_every_profile_records_for_the_scorecard(name):
     """The chapters that record the claims run at every profile."""
     cfg = load_profile(name)

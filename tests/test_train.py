@@ -245,3 +245,66 @@ def test_bad_adversarial_training_arguments():
                              progress=False)  # fmt: skip
     with pytest.raises(ValueError, match="adversary"):
         train_classifier(_linear(), data, data, cfg, alpha=0.5, progress=False)
+
+
+def test_max_steps_caps_the_batches_of_an_epoch():
+    """``max_steps`` (the smoke profile's knob): the first ``max_steps`` mini-batches of each
+    epoch's shuffled order, the loss averaged over the clips seen; unset, the whole set and no
+    new key in the recipe's mapping (cache keys unchanged)."""
+    import numpy as np
+
+    from advlib.data import AudioSet
+
+    torch.manual_seed(0)
+    x = torch.randn(40, 8) / 4
+    y = (x[:, 0] > 0).long()
+    ds = AudioSet("toy", x, y, 8000, ("neg", "pos"), np.array(["train"] * 40))
+    seen = []
+
+    class Count(torch.nn.Linear):
+        def forward(self, v):
+            if self.training:
+                seen.append(len(v))
+            return super().forward(v)
+
+    base = dict(optimizer="sgd", lr=0.1, optimizer_kwargs={}, batch_size=8, epochs=2)
+    res = train_classifier(Count(8, 2), ds, ds, TrainConfig(**base, max_steps=2), progress=False)
+    assert seen == [8, 8, 8, 8] and len(res.history) == 2
+    seen.clear()
+    train_classifier(Count(8, 2), ds, ds, TrainConfig(**base), progress=False)
+    assert seen == [8] * 10
+    assert "max_steps" not in TrainConfig(**base).to_dict()
+    assert TrainConfig.from_dict(TrainConfig(**base, max_steps=3).to_dict()).max_steps == 3
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="max_steps"):
+            TrainConfig(max_steps=bad)
+
+
+def test_micro_batches_take_the_mini_batch_gradient():
+    """``micro_batch``: each mini-batch in chunks, the gradient accumulated, one step: without
+    batch norm the same step as the whole mini-batch at once (Eq. 14's mix included)."""
+    import numpy as np
+
+    from advlib.data import AudioSet
+
+    torch.manual_seed(0)
+    x = torch.randn(20, 6) / 4
+    y = torch.arange(20) % 3
+    ds = AudioSet("toy", x, y, 8000, ("a", "b", "c"), np.array(["train"] * 20))
+    base = dict(optimizer="sgd", lr=0.5, optimizer_kwargs={}, batch_size=8, epochs=2)
+
+    def fit(**kw):
+        torch.manual_seed(1)
+        model = torch.nn.Linear(6, 3)
+        res = train_classifier(model, ds, ds, TrainConfig(**base, **kw), progress=False,
+                               adversary=lambda m, a, b: a + 0.1, alpha=0.3)  # fmt: skip
+        return model, res
+
+    whole, rw = fit()
+    chunked, rc = fit(micro_batch=3)
+    for a, b in zip(whole.parameters(), chunked.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+    assert rw.history[0]["train_loss"] == pytest.approx(rc.history[0]["train_loss"], rel=1e-5)
+    assert "micro_batch" not in TrainConfig(**base).to_dict()
+    with pytest.raises(ValueError, match="micro_batch"):
+        TrainConfig(micro_batch=0)

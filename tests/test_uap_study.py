@@ -271,7 +271,7 @@ def test_bad_uap_sections_are_refused(edit, match):
 
 
 def test_profiles_validate_with_their_uap_sections():
-    for name in ("demo", "ci", "paper"):
+    for name in ("demo", "ci", "paper", "smoke"):
         cfg = load_profile(name)
         assert "uap" in cfg, f"{name} has no UAP chapter"
 
@@ -418,10 +418,10 @@ def test_bad_variants_parts_are_refused(edit, match):
 
 
 def test_every_profile_compares_the_variants():
-    for name, tables in (("demo", {0}), ("ci", {0}), ("paper", {0, 1})):
+    for name, tables in (("demo", {0}), ("ci", {0}), ("paper", {0, 1}), ("smoke", {0, 1})):
         uap = load_profile(name)["uap"]
         parts = us.variant_parts(uap)
         assert {p["table"] for p in parts} == tables, name
-        if name == "paper":  # every victim of both tables
+        if name in ("paper", "smoke"):  # every victim of both tables
             for p in parts:
                 assert p["victims"] == uap["tables"][p["table"]]["victims"]

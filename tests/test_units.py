@@ -125,10 +125,16 @@ def test_unit_sentinel_and_second_run_reads_only(tmp_cache, tmp_path):
     assert again["computed"] == 0 and again["entries"][0]["key"] == first["entries"][0]["key"]
     rec = json.loads((tmp_path / "s.json").read_text())
     assert rec["peak_rss_mb"] > 0 and rec["seconds"] >= 0 and rec["page"] == "victims"
+    # what scales the unit's cost to another profile: CPU time, threads, the data's sizes
+    assert rec["cpu_seconds"] >= 0 and rec["threads"] >= 1
+    assert rec["peak_rss_scope"] in ("unit", "process")
+    (name,) = rec["data"]
+    sizes = rec["data"][name]
+    assert sum(sizes["clips"].values()) > 0 and sizes["length"] > 0 and sizes["classes"] > 1
     assert not list(tmp_path.glob(".*.tmp"))  # written atomically
 
 
-@pytest.mark.parametrize("profile", ["demo", "ci", "paper"])
+@pytest.mark.parametrize("profile", ["demo", "ci", "paper", "smoke"])
 def test_ids_are_unique_stable_and_needs_resolve(profile):
     cfg = load_profile(profile)
     units = profile_units(cfg)  # raises on a repeated id or an unknown need

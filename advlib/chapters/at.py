@@ -58,7 +58,7 @@ from advlib.study.profile import check_keys, fail, merge_attack, positive_int
 from advlib.study.section import Section
 from advlib.study.units import Unit, as_page_parameters, data_spec, study_args, unit_slug
 from advlib.tables import percent
-from advlib.train.classifier import TrainConfig, predict_logits, train_classifier
+from advlib.train.classifier import TrainConfig, eval_batch_size, predict_logits, train_classifier
 
 __all__ = [
     "ATTACK_TITLES",
@@ -66,6 +66,7 @@ __all__ = [
     "TITLE",
     "CellFit",
     "Chapter",
+    "DeferredRepresentation",
     "Images",
     "RepresentationData",
     "Section",
@@ -83,6 +84,7 @@ __all__ = [
     "eps_ratio",
     "fit_cell",
     "fooling",
+    "forget_representations",
     "paper_order",
     "pgd_against_fgsm",
     "plot_attacked_clip",
@@ -96,6 +98,7 @@ __all__ = [
     "significance",
     "significance_table",
     "start",
+    "table_cells",
     "table_one",
     "training_pair",
     "units",
@@ -194,8 +197,89 @@ def representation_data(frontend: nn.Module, data: AudioSet) -> RepresentationDa
     )
 
 
+class _DeferredPart:
+    """One partition of a :class:`DeferredRepresentation`: its labels now, its images ``x``
+    when first asked for."""
+
+    def __init__(self, owner: DeferredRepresentation, split: str, y: torch.Tensor,
+                 n_classes: int) -> None:  # fmt: skip
+        self._owner, self._split, self.y, self.n_classes = owner, split, y, n_classes
+
+    @property
+    def x(self) -> torch.Tensor:
+        return getattr(self._owner.images, self._split).x
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+
+class DeferredRepresentation:
+    """A :class:`RepresentationData` whose images are computed the first time they are used.
+
+    What a page needs without them is known at once: the classes, the test labels and
+    waveforms, and, once a cached fit's record gives them (:meth:`know_bounds`), the bounds and
+    scale that the attacks' cache keys hold. So a page that only reads cached fits and attack
+    results never computes an image: at the paper's size one representation of UrbanSound8K is
+    8,732 images of 1308 x 1568 pixels (70 GB), for every fold and representation.
+    """
+
+    def __init__(self, make: Any, data: AudioSet) -> None:
+        self._make: Any = make
+        self._images: RepresentationData | None = None
+        self._bounds: tuple[float, float] | None = None
+        self.classes = data.classes
+        test = data.part("test")
+        self.waves = test.x
+        self.test = _DeferredPart(self, "test", test.y, data.n_classes)
+
+    @property
+    def images(self) -> RepresentationData:
+        """Every partition's images (computed now if not yet)."""
+        if self._images is None:
+            self._images = self._make()
+        return self._images
+
+    @property
+    def computed(self) -> bool:
+        return self._images is not None
+
+    @property
+    def train(self) -> Images:
+        return self.images.train
+
+    @property
+    def valid(self) -> Images:
+        return self.images.valid
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return self._bounds if self._bounds is not None else self.images.bounds
+
+    @property
+    def scale(self) -> float:
+        return self.bounds[1] - self.bounds[0]
+
+    def know_bounds(self, bounds: Sequence[float]) -> None:
+        """The bounds a fit recorded when it computed the images (the same numbers)."""
+        self._bounds = (float(bounds[0]), float(bounds[1]))
+
+
 _REPS: dict[tuple[str, str], RepresentationData] = {}
 _ARCH_KNOBS = ("width", "depth")
+#: The most bytes of images :func:`_memo_representation` keeps (the newest set always stays):
+#: at the paper's size one data set's images take 8 MB a clip (1308 x 1568 floats), 70 GB for
+#: UrbanSound8K, so the memo holds what fits, not a number of sets.
+REPS_BYTES = 4 * 2**30
+
+
+def _rep_bytes(rep: RepresentationData) -> int:
+    parts = (rep.train.x, rep.valid.x, rep.test.x, rep.waves)
+    return sum(t.element_size() * t.nelement() for t in parts)
+
+
+def forget_representations() -> None:
+    """Drop every image set :func:`_memo_representation` keeps (their memory goes back)."""
+    _REPS.clear()
 
 
 def _memo_representation(
@@ -208,9 +292,11 @@ def _memo_representation(
         canonical_json({k: v for k, v in knobs.items() if k not in _ARCH_KNOBS}),
     )
     if key not in _REPS:
-        while len(_REPS) >= 8:
+        rep = representation_data(frontend, data)
+        while _REPS and (len(_REPS) >= 8 or _rep_bytes(rep) + sum(
+                _rep_bytes(r) for r in _REPS.values()) > REPS_BYTES):  # fmt: skip
             _REPS.pop(next(iter(_REPS)))
-        _REPS[key] = representation_data(frontend, data)
+        _REPS[key] = rep
     return _REPS[key]
 
 
@@ -257,12 +343,17 @@ def _monitor(
         ),
     }
 
+    step = eval_batch_size(x)  # a few paper-size images at a time (10.5 GB each: ResNet-56)
+
     def monitor(model: nn.Module) -> dict[str, float]:
         model.eval()
         out = {}
         for key, attack in attacks.items():
-            x_adv = attack(model, x, y)
-            out[key] = float((predict_logits(model, x_adv).argmax(1) == y).float().mean())
+            right = 0
+            for i in range(0, len(x), step):
+                xb, yb = x[i : i + step], y[i : i + step]
+                right += int((predict_logits(model, attack(model, xb, yb)).argmax(1) == yb).sum())
+            out[key] = right / len(x)
         return out
 
     return monitor
@@ -278,7 +369,7 @@ class CellFit:
     kind: str
     classifier: nn.Module
     frontend: nn.Module
-    data: RepresentationData
+    data: DeferredRepresentation
     history: list[dict[str, float]]
     best_epoch: int
     valid_acc: float
@@ -295,7 +386,7 @@ class CellFit:
         return nn.Sequential(self.frontend, self.classifier).eval()
 
 
-def _test_acc(model: nn.Module, images: Images) -> float:
+def _test_acc(model: nn.Module, images: Images | _DeferredPart) -> float:
     return float((predict_logits(model, images.x).argmax(1) == images.y).float().mean())
 
 
@@ -309,7 +400,7 @@ def fit_cell(
     adversarial: Mapping[str, Any] | None = None,
     seed: int = 0,
     progress: bool = True,
-    _rep: RepresentationData | None = None,
+    _rep: DeferredRepresentation | None = None,
 ) -> CellFit:
     """Train ``arch`` on ``data``'s images (``knobs`` include ``representation``), cached.
 
@@ -320,6 +411,9 @@ def fit_cell(
     ``epochs`` and ``lr`` (overriding ``train``), ``init`` (``original``: fine-tune the original
     weights, the paper's fine-tuning; ``scratch``: new weights), ``steps`` (PGD), and
     ``monitor`` (``{n, eps, steps}``: robust validation accuracy per epoch).
+
+    The images are computed only when training needs them (:class:`DeferredRepresentation`):
+    a cached fit brings its test accuracy and the images' bounds in its record.
     """
     if arch not in ARCHITECTURES:
         victim_spec(arch)  # unknown names raise with the list
@@ -334,7 +428,8 @@ def fit_cell(
         return build_victim(arch, data.n_classes, data.length, **knobs)
 
     victim = build()
-    rep = _rep if _rep is not None else _memo_representation(victim[0], data, knobs)
+    rep = _rep if _rep is not None else DeferredRepresentation(
+        lambda: _memo_representation(victim[0], data, knobs), data)  # fmt: skip
     original = None
     kind = "original"
     adv: dict[str, Any] | None = None
@@ -390,6 +485,10 @@ def fit_cell(
                 "best_epoch": res.best_epoch,
                 "valid_acc": res.best_valid_acc,
                 "seconds": res.seconds,
+                # kept, so the page and every unit that reads the fit do not forward the test
+                # images again (at 1308 x 1568 about 10 s a clip through ResNet-56 on a CPU)
+                "test_acc": _test_acc(model, rep.test),
+                "bounds": list(rep.bounds),
             },
         }
 
@@ -398,6 +497,8 @@ def fit_cell(
     classifier.load_state_dict(payload["weights"])
     classifier = on_device(classifier.eval())
     rec = payload["record"]
+    if "bounds" in rec:
+        rep.know_bounds(rec["bounds"])
     return CellFit(
         arch=arch,
         representation=knobs.get("representation", "dwt_tonnetz"),
@@ -408,7 +509,7 @@ def fit_cell(
         history=rec["history"],
         best_epoch=rec["best_epoch"],
         valid_acc=rec["valid_acc"],
-        test_acc=_test_acc(classifier, rep.test),
+        test_acc=rec["test_acc"] if "test_acc" in rec else _test_acc(classifier, rep.test),
         seconds=rec["seconds"],
         cache_key=event.key,
         cached=event.hit,
@@ -449,14 +550,20 @@ def _targets(y: torch.Tensor, n_classes: int, seed: int) -> torch.Tensor:
     return (y + shift) % n_classes
 
 
-def _domain(fit: CellFit, domain: str) -> tuple[nn.Module, torch.Tensor, float, tuple]:
-    """``(model, test inputs, scale, bounds)`` of an attack domain: the classifier on the
-    images, or front-end + classifier on the [-1, 1] waveforms (paper scale: [0, 1] audio)."""
+def _domain(fit: CellFit, domain: str) -> tuple[nn.Module, float, tuple]:
+    """``(model, scale, bounds)`` of an attack domain: the classifier on the images, or
+    front-end + classifier on the [-1, 1] waveforms (paper scale: [0, 1] audio)."""
     if domain == "representation":
-        return fit.classifier, fit.data.test.x, fit.data.scale, fit.data.bounds
+        return fit.classifier, fit.data.scale, fit.data.bounds
     if domain == "waveform":
-        return fit.victim, fit.data.waves, WAVE_SCALE, (-1.0, 1.0)
+        return fit.victim, WAVE_SCALE, (-1.0, 1.0)
     raise ValueError(f"domain must be 'representation' or 'waveform', got {domain!r}")
+
+
+def _inputs(fit: CellFit, domain: str) -> torch.Tensor:
+    """The test inputs of an attack domain: the images (computed now if not yet) or the
+    waveforms."""
+    return fit.data.test.x if domain == "representation" else fit.data.waves
 
 
 def attack_cell(
@@ -488,17 +595,18 @@ def attack_cell(
     ``attacked``, ``success``, ``l2`` and ``linf`` (paper scale; NaN where not fooled),
     ``budget`` (the sweep's budget that fooled it) and ``seconds``.
     """
-    model, x, scale, bounds = _domain(fit, domain)
+    model, scale, bounds = _domain(fit, domain)
     y = fit.data.test.y
     if n is not None:
-        x, y = x[:n], y[:n]
+        y = y[:n]
     tables = []
     for name, cfg in attacks.items():
-        params = {"fit": fit.cache_key, "domain": domain, "attack": dict(cfg), "n": len(x),
+        params = {"fit": fit.cache_key, "domain": domain, "attack": dict(cfg), "n": len(y),
                   "seed": seed, "bounds": list(bounds),
                   "revision": code_revision(cfg["attack"])}  # fmt: skip
 
         def compute(name: str = name, cfg: Mapping[str, Any] = cfg) -> dict[str, Any]:
+            x = _inputs(fit, domain)[: len(y)]
             targets = _targets(y, fit.data.test.n_classes, seed) if cfg.get("targeted") else None
             table, _ = _sweep(model, x, y, targets, cfg, scale, bounds, seed=seed,
                               batch_size=batch_size, progress=progress, name=name)  # fmt: skip
@@ -762,8 +870,10 @@ def robust_accuracy(
     n: int | None = None,
     seed: int = 0,
     progress: bool = True,
+    batch_size: int | None = None,
 ) -> float:
-    """Test accuracy under untargeted L-inf PGD at ``eps`` (paper scale), in the representation."""
+    """Test accuracy under untargeted L-inf PGD at ``eps`` (paper scale), in the representation,
+    ``batch_size`` clips at a time (default: all)."""
     cfg = {"attack": "pgd", "settings": {"eps": eps * fit.data.scale, "steps": steps}}
     params = {"fit": fit.cache_key, "robust": cfg, "n": n, "seed": seed,
               "revision": code_revision("pgd")}  # fmt: skip
@@ -773,7 +883,8 @@ def robust_accuracy(
         if n is not None:
             x, y = x[:n], y[:n]
         attack = make_attack("pgd", {**cfg["settings"], "bounds": fit.data.bounds}, seed=seed)
-        run = run_attack(fit.classifier, x, y, attack, progress=progress, desc="pgd robust")
+        run = run_attack(fit.classifier, x, y, attack, batch_size=batch_size, progress=progress,
+                         desc="pgd robust")  # fmt: skip
         return {"acc": float((run.table["adv_pred"] == run.table["label"]).mean())}
 
     payload, _ = cache.fetch("at_robust", params, compute)
@@ -842,10 +953,10 @@ def attack_one(
     """One test clip attacked as :func:`attack_cell` attacks it (same target, the budget sweep
     stopped at the first success), returning ``(x, x_adv, adversarial prediction)``, cached.
     ``x`` is the image or, for ``domain="waveform"``, the waveform (then audible)."""
-    model, xs, scale, bounds = _domain(fit, domain)
-    if not 0 <= clip < len(xs):
-        raise ValueError(f"clip {clip} out of range for {len(xs)} test clips")
-    x, y = xs[clip : clip + 1], fit.data.test.y[clip : clip + 1]
+    model, scale, bounds = _domain(fit, domain)
+    if not 0 <= clip < len(fit.data.test):
+        raise ValueError(f"clip {clip} out of range for {len(fit.data.test)} test clips")
+    x, y = _inputs(fit, domain)[clip : clip + 1], fit.data.test.y[clip : clip + 1]
     targets = _targets(fit.data.test.y, fit.data.test.n_classes, seed)[clip : clip + 1]
     params = {"fit": fit.cache_key, "one": dict(cfg), "clip": clip, "domain": domain, "seed": seed,
               "revision": code_revision(cfg["attack"])}  # fmt: skip
@@ -931,6 +1042,19 @@ def cell_knobs(at: Mapping[str, Any], arch: str, representation: str) -> dict[st
     return knobs
 
 
+def table_cells(at: Mapping[str, Any], name: str) -> list[tuple[str, str]]:
+    """The ``(arch, representation)`` cells Table I trains on data set ``name``: its ``cells``
+    where the section lists them (a smaller profile's choice), else every arch of ``at.archs``
+    on every representation; in the table's order (representations, then the paper's order of
+    the archs)."""
+    reps = list(at["representations"])
+    archs = [a for a in ARCHITECTURES if a in at["archs"]]
+    listed = at["datasets"][name].get("cells")
+    if listed is None:
+        return [(arch, rep) for rep in reps for arch in archs]
+    return sorted(((a, r) for a, r in listed), key=lambda c: (reps.index(c[1]), archs.index(c[0])))
+
+
 def training_pair(at: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """FGSM and PGD adversarial training at the ``pgd`` section's budget (beyond the paper):
     the same ``eps``, epochs, start and monitor, PGD with its ``steps``."""
@@ -994,23 +1118,27 @@ def validate_section(at: Any, datasets: dict[str, Any], source: str) -> None:
                                           "attacks", "attack_cells", "cap"})  # fmt: skip
     if not isinstance(at["datasets"], dict) or not at["datasets"]:
         fail(source, f"{where}.datasets", "must be a non-empty mapping")
-    for name, ds in at["datasets"].items():
-        dwhere = f"{where}.datasets.{name}"
-        if name not in datasets:
-            fail(source, dwhere, f"{name!r} is not a data set of the profile")
-        check_keys(source, dwhere, ds, {"folds"}, {"folds"})
-        folds = ds["folds"]
-        ok = isinstance(folds, list) and folds and all(
-            isinstance(f, list) and len(f) == 2 and all(isinstance(k, int) for k in f)
-            and f[0] != f[1] for f in folds)  # fmt: skip
-        if not ok:
-            fail(source, f"{dwhere}.folds", "must list [test fold, valid fold] pairs of ints")
     reps = at["representations"]
     if not isinstance(reps, list) or not reps or set(reps) - set(REPRESENTATIONS):
         fail(source, f"{where}.representations", f"must be a list from {REPRESENTATIONS}")
     archs = at["archs"]
     if not isinstance(archs, dict) or not archs or set(archs) - set(ARCHITECTURES):
         fail(source, f"{where}.archs", f"must map names from {ARCHITECTURES} to knobs")
+    for name, ds in at["datasets"].items():
+        dwhere = f"{where}.datasets.{name}"
+        if name not in datasets:
+            fail(source, dwhere, f"{name!r} is not a data set of the profile")
+        check_keys(source, dwhere, ds, {"folds", "cells"}, {"folds"})
+        folds = ds["folds"]
+        ok = isinstance(folds, list) and folds and all(
+            isinstance(f, list) and len(f) == 2 and all(isinstance(k, int) for k in f)
+            and f[0] != f[1] for f in folds)  # fmt: skip
+        if not ok:
+            fail(source, f"{dwhere}.folds", "must list [test fold, valid fold] pairs of ints")
+        if "cells" in ds:
+            _cells(source, f"{dwhere}.cells", ds["cells"], archs, reps)
+            if len({tuple(c) for c in ds["cells"]}) != len(ds["cells"]):
+                fail(source, f"{dwhere}.cells", "lists a cell twice")
     frontend = at.get("frontend") or {}
     for arch, knobs in archs.items():
         bad = set({**frontend, **(knobs or {})}) - set(victim_spec(arch).knobs)
@@ -1240,11 +1368,10 @@ def clean_accuracy(c: Chapter) -> Section:
     rows = []
     for name, spec in at["datasets"].items():
         for fold in spec["folds"]:
-            for rep in c.reps:
-                for arch in c.archs:
-                    t = table_one([c.fit(name, fold, arch, rep, "fgsm")])
-                    rows.append(with_keys(t, dataset=name, fold=f"{fold[0]}"))
-                    _record_table_one(c, name, fold, arch, rep, t)
+            for arch, rep in table_cells(at, name):
+                t = table_one([c.fit(name, fold, arch, rep, "fgsm")])
+                rows.append(with_keys(t, dataset=name, fold=f"{fold[0]}"))
+                _record_table_one(c, name, fold, arch, rep, t)
     t1 = pd.concat(rows, ignore_index=True)
     c.first_table = t1
     mean = t1.groupby(["dataset", "representation", "arch"], sort=False)[
@@ -1253,7 +1380,8 @@ def clean_accuracy(c: Chapter) -> Section:
         m = mean.loc[name]
         cell = (m[("accuracy", "mean")].map("{:.2f}".format) + " ("
                 + m[("drop", "mean")].map("{:.2f}".format) + ")")  # fmt: skip
-        show = cell.unstack("arch").reindex(index=c.reps, columns=c.archs)
+        # a cell the profile does not train on this data set (at.datasets.<name>.cells): "-"
+        show = cell.unstack("arch").reindex(index=c.reps, columns=c.archs).fillna("-")
         show.index = [TITLE[r] for r in show.index]
         show.columns = [f"{TITLE[a]}: accuracy % (drop, points)" for a in show.columns]
         show = show.rename_axis("representation").reset_index()
@@ -1619,7 +1747,8 @@ def pgd_against_fgsm(c: Chapter) -> Section:
         rows.append({"model": k, "clean acc": f.test_acc,
                      "PGD robust acc": robust_accuracy(s.cache, f, pg["eps"],
                                                        steps=pg.get("robust_steps", 20),
-                                                       seed=s.seed, progress=s.progress),
+                                                       seed=s.seed, progress=s.progress,
+                                                       batch_size=at.get("batch_size")),
                      "mean AUC (six attacks)": auc_table(r, at["cap"])["auc"].mean()})  # fmt: skip
     beyond = pd.DataFrame(rows).set_index("model")
     show = beyond.reset_index().rename(columns={
@@ -1693,7 +1822,8 @@ def _unit_robust(at: Mapping[str, Any], cell: tuple, study: Any) -> float:
     pg = c.at["pgd"]
     return robust_accuracy(study.cache, _regime_fit(c, *cell), pg["eps"],
                            steps=pg.get("robust_steps", 20), seed=study.seed,
-                           progress=study.progress)  # fmt: skip
+                           progress=study.progress,
+                           batch_size=c.at.get("batch_size"))  # fmt: skip
 
 
 def _unit_figure(at: Mapping[str, Any], study: Any) -> None:
@@ -1718,7 +1848,6 @@ def units(params: Mapping[str, Any]) -> list[Any]:
     p = as_page_parameters(params)
     at = p["at"]
     args = study_args(p)
-    archs = [a for a in ARCHITECTURES if a in at["archs"]]
     out: dict[str, Unit] = {}
 
     def cell_id(cell: tuple) -> str:
@@ -1754,10 +1883,9 @@ def units(params: Mapping[str, Any]) -> list[Any]:
 
     for name, spec in at["datasets"].items():
         for fold in spec["folds"]:
-            for rep in at["representations"]:
-                for arch in archs:
-                    for regime in ("original", "fgsm"):
-                        fit((name, tuple(fold), arch, rep, regime))
+            for arch, rep in table_cells(at, name):
+                for regime in ("original", "fgsm"):
+                    fit((name, tuple(fold), arch, rep, regime))
     wattacks = _wave_attacks(at)
     for name, spec in at["datasets"].items():
         fold = tuple(spec["folds"][0])

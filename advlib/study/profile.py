@@ -56,6 +56,16 @@ Schema::
       playback: {table: 0, victims: [...], draws: 8, eot_samples: 4}
       variants: {table: 0, victims: [...],            # the penalty method's two gradients
                  scenarios: [untargeted, targeted]}   # (or a list of these, one per table)
+    at: ...                       # optional: the "Adversarial training" chapter (its schema:
+    gan: ...                      # advlib.chapters.at / .gan, validate_section)
+    bench:                        # optional: the victim benchmark (advlib.tools.bench_victims)
+      batch: 32                   # clips per timed pass (default 32; paper-size image victims
+      repeats: 5                  # need far fewer), timed passes (median) and untimed
+      warmup: 2                   # warm-up passes before them (defaults 5 and 2)
+
+A data set's ``root`` may also name a fixture set, ``"{fixtures}/urbansound8k"``: a copy of the
+real set's layout that advlib writes itself (:mod:`advlib.data.fixtures`, the ``smoke``
+profile's data).
 """
 
 from __future__ import annotations
@@ -81,8 +91,9 @@ __all__ = [
     "validate_profile",
 ]
 
-PROFILES = ("demo", "ci", "paper")
-_TOP = {"profile", "seed", "description", "datasets", "attacks", "uap", "at", "gan"}
+PROFILES = ("demo", "ci", "paper", "smoke")
+_TOP = {"profile", "seed", "description", "datasets", "attacks", "uap", "at", "gan", "bench"}
+_BENCH = {"batch", "repeats", "warmup"}
 _DATASET = {"loader", "root", "args", "licence", "victims", "title"}
 _VICTIM = {"knobs", "train"}
 
@@ -301,6 +312,14 @@ def validate_profile(
             except (TypeError, ValueError) as exc:
                 fail(source, f"{vwhere}.train", str(exc))
 
+    if cfg.get("bench") is not None:
+        check_keys(source, "bench", cfg["bench"], _BENCH, set())
+        for k in ("batch", "repeats"):
+            if k in cfg["bench"]:
+                positive_int(source, f"bench.{k}", cfg["bench"][k])
+        w = cfg["bench"].get("warmup", 0)
+        if not isinstance(w, int) or isinstance(w, bool) or w < 0:
+            fail(source, "bench.warmup", "must be a non-negative integer")
     for key, check in (sections or {}).items():
         if key in cfg:
             try:

@@ -25,8 +25,9 @@ from typing import Any
 from advlib.cache import Cache, param_key
 from advlib.data import GENERATED_LOADERS, load_dataset
 from advlib.data.core import AudioSet
+from advlib.data.fixtures import fixture_set, make_smoke_data
 from advlib.data.registry import load_registry
-from advlib.paths import cache_dir, resolve
+from advlib.paths import cache_dir, fixtures_dir, resolve
 from advlib.study.provenance import provenance_block
 from advlib.study.records import Records
 from advlib.study.section import Section
@@ -40,7 +41,12 @@ def _dataset_root(template: str) -> Path:
     """A profile's ``root`` expanded (:func:`advlib.paths.resolve`); when it names a folder that
     ``python -m advlib fetch NAME`` unpacked into (``{data_root}/fsdd``), the folder the archive
     holds (``fsdd/free-spoken-digit-dataset-1.0.9``), so a fetched set and a copy laid out as
-    the loader reads it (``fsdd/recordings``) are found under the same ``root``."""
+    the loader reads it (``fsdd/recordings``) are found under the same ``root``. A root under
+    ``{fixtures}`` names a fixture set (:mod:`advlib.data.fixtures`), written there first if it
+    is not yet (the ``smoke`` profile's data sets, from a fresh clone)."""
+    fixture = fixture_set(template)
+    if fixture is not None:
+        make_smoke_data(fixtures_dir(), [fixture])
     root = resolve(template)
     inner = (load_registry()["datasets"].get(root.name) or {}).get("folder_in_archive")
     return root / inner if inner and (root / inner).is_dir() else root
@@ -109,6 +115,10 @@ class Study:
         if key not in self._folds:
             self._folds[key] = self._data[name].with_fold_split(*fold)
         return self._folds[key]
+
+    def loaded(self) -> dict[str, AudioSet]:
+        """The data sets this session has loaded so far, by name (whole, not per fold)."""
+        return dict(self._data)
 
     def title(self, name: str) -> str:
         """The data set's title (its name when the profile gives none)."""

@@ -75,13 +75,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = ArgumentParser(prog="python -m advlib.tools.bench_victims")
     parser.add_argument("--profile", default="demo")
     parser.add_argument("--out", default="bench/results.json")
-    parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--batch", type=int, default=None, help="default: the profile's bench "
+                        "section, else 32")  # fmt: skip
+    parser.add_argument("--repeats", type=int, default=None, help="default: the profile's, else 5")
+    parser.add_argument("--warmup", type=int, default=None, help="default: the profile's, else 2")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all)")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     cfg = load_profile(args.profile)
+    # a paper-size image victim holds about 10 GB per clip for a forward and backward pass: the
+    # profile's bench section sizes the benchmark to it
+    bench = {"batch": 32, "repeats": 5, "warmup": 2, **(cfg.get("bench") or {})}
+    for k in bench:
+        if getattr(args, k) is not None:
+            bench[k] = getattr(args, k)
     results = []
     for ds_name, ds in cfg["datasets"].items():
         a = ds.get("args", {})
@@ -92,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
             if "sample_rate" in victim_spec(v_name).knobs:
                 knobs.setdefault("sample_rate", a.get("sample_rate", 8000))
             model = build_victim(v_name, 10, length, **knobs)
-            r = bench_victim(model, length, batch=args.batch, repeats=args.repeats)
+            r = bench_victim(model, length, batch=bench["batch"], repeats=bench["repeats"],
+                             warmup=bench["warmup"])  # fmt: skip
             r.update(
                 dataset=ds_name, victim=v_name, input_length=length, params=count_parameters(model)
             )
@@ -105,7 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     doc = {
         "benchmark": "victim_throughput",
         "profile": args.profile,
-        "batch": args.batch,
+        "batch": bench["batch"],
+        "repeats": bench["repeats"],
+        "warmup": bench["warmup"],
         "machine": platform.processor() or platform.machine(),
         "environment": env,
         "results": results,

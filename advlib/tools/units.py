@@ -9,6 +9,14 @@ with the cache entries it computed or read, its seconds and peak memory, written
 On a machine with several GPUs and ``--config device=cuda``, each unit job claims a free GPU
 (a file lock per device, held while the job runs): with ``snakemake --resources gpu=N`` at most
 ``N`` model-running units run at once, one per GPU.
+
+Each sentinel records what it takes to estimate the unit's cost at another size (the
+reproducibility appendix scales the ``smoke`` profile's sentinels to the paper profile's): wall
+and CPU seconds, the peak resident memory of the unit itself (the process's high-water mark is
+reset when a unit starts, so the units of one batch are told apart, where Linux allows it;
+``peak_rss_scope`` says ``unit`` or ``process``), torch's thread count, the device, and the size
+of every data set the unit read (clips per partition, samples per clip); its ``spec`` holds
+every setting (epochs, steps, batch sizes, clips attacked, ...).
 """
 
 from __future__ import annotations
@@ -32,11 +40,12 @@ __all__ = [
     "batches",
     "claim_gpu",
     "page_units",
-    "peak_rss_mb",
     "profile_units",
     "run_batch",
     "run_unit",
+    "run_units",
     "sentinel",
+    "with_needs",
 ]
 
 UNITS_DIR = "data/units"
@@ -142,6 +151,44 @@ def _needs_first(units: Mapping[str, Unit], ids: list[str]) -> list[str]:
     return order
 
 
+def with_needs(units: Mapping[str, Unit], ids: list[str]) -> list[str]:
+    """``ids`` and every unit they need, directly or not, each after the units it needs."""
+    todo, seen = list(ids), set()
+    while todo:
+        uid = todo.pop()
+        if uid not in units:
+            raise KeyError(f"no unit {uid!r}")
+        if uid not in seen:
+            seen.add(uid)
+            todo += units[uid].needs
+    return _needs_first(units, [u for u in units if u in seen])
+
+
+def run_units(
+    units: Mapping[str, Unit],
+    ids: list[str],
+    *,
+    root: str | Path = ".",
+    cache: Any = None,
+    progress: bool = False,
+) -> list[dict[str, Any]]:
+    """Run units ``ids`` and the units they need (:func:`with_needs`) in this one process, each
+    writing its sentinel under ``root``; the units of one page share a
+    :class:`~advlib.study.Study`, as in :func:`run_batch`. Returns their records in run order
+    (``python -m advlib unit --with-needs``; CI runs a covering part of the ``smoke`` profile
+    so)."""
+    studies: dict[str, Any] = {}
+    records = []
+    for uid in with_needs(units, ids):
+        unit = units[uid]
+        key = json.dumps(unit.study, sort_keys=True, default=str)
+        if key not in studies:
+            studies[key] = unit.make_study(cache=cache, progress=progress)
+        path = sentinel(unit.study["profile"], uid, root)
+        records.append(run_unit(unit, path, study=studies[key]))
+    return records
+
+
 def run_batch(
     units: Mapping[str, Unit],
     name: str,
@@ -177,33 +224,69 @@ def run_batch(
         "units": ids,
         "computed": sum(r["computed"] for r in records),
         "seconds": round(time.perf_counter() - t0, 3),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        # each unit resets the high-water mark: the batch's peak is its largest unit's
+        "peak_rss_mb": max([_peak_rss_mb(), *(r["peak_rss_mb"] for r in records)]),
     }
     _atomic_json(Path(out), summary)
     return summary
 
 
-def _reset_peak() -> None:
-    """Start a new peak-memory window (Linux: ``/proc/self/clear_refs``), so that a unit run
-    after others in one process (:func:`run_batch`) reports its own peak, not theirs."""
+def _reset_peak_rss() -> bool:
+    """Reset this process's resident-memory high-water mark (Linux ``clear_refs``, value 5);
+    False where that is not possible (then peaks are the process's since it started)."""
     try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-    except OSError:  # not Linux, or not allowed: the process's peak since it started
-        pass
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+    except OSError:
+        return False
+    return True
 
 
-def peak_rss_mb() -> float:
-    """Peak resident memory (MB) since the last :func:`_reset_peak` (Linux ``VmHWM``), else
-    since the process started (``getrusage``)."""
+def _peak_rss_mb() -> float:
+    """The resident-memory high-water mark in MB: ``VmHWM`` (which :func:`_reset_peak_rss`
+    resets), else ``ru_maxrss``."""
     try:
-        with open("/proc/self/status") as f:
-            for line in f:
+        with open("/proc/self/status") as fh:
+            for line in fh:
                 if line.startswith("VmHWM:"):
                     return round(int(line.split()[1]) / 1024, 1)
     except OSError:
         pass
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _cpu_seconds() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def _spec_datasets(spec: Any) -> set[str]:
+    """The names of the data sets a unit's spec loads (its :func:`~advlib.study.units.data_spec`
+    entries, at any depth)."""
+    if isinstance(spec, Mapping):
+        found = {spec["name"]} if "loader" in spec and isinstance(spec.get("name"), str) else set()
+        return found.union(*(_spec_datasets(v) for v in spec.values()))
+    if isinstance(spec, list | tuple):
+        return set().union(*(_spec_datasets(v) for v in spec))
+    return set()
+
+
+def _data_sizes(unit: Unit, study: Any) -> dict[str, Any]:
+    """Clips per partition and samples per clip of each data set of ``unit``'s spec that
+    ``study`` has loaded."""
+    out = {}
+    names = _spec_datasets(unit.spec)
+    for name, data in study.loaded().items():
+        if name not in names:
+            continue
+        split = data.split.tolist()
+        out[name] = {
+            "clips": {p: split.count(p) for p in ("train", "valid", "test")},
+            "length": int(data.length),
+            "sample_rate": int(data.sample_rate),
+            "classes": int(data.n_classes),
+        }
+    return out
 
 
 def run_unit(
@@ -217,17 +300,22 @@ def run_unit(
     """Run ``unit`` (its chapter functions fill the cache) and, with ``out``, write its sentinel
     atomically. Returns the sentinel's record: id, page, the cache events (kind, key, hit,
     seconds), wall seconds, peak resident memory (MB), the device. ``study``: a Study to work
-    in (:func:`run_batch` shares one between a page's units); a new one by default."""
+    in (:func:`run_batch` shares one between a page's units); a new one by default. The
+    record's sizes are described in the module docstring."""
+    import torch
+
     claimed = claim_gpu()
     if claimed is not None:
         os.environ["ADVLIB_DEVICE"] = claimed[0]
     if study is None:
         study = unit.make_study(cache=cache, progress=progress)
     first = len(study.cache.events)
-    _reset_peak()
+    scope = "unit" if _reset_peak_rss() else "process"
+    cpu0 = _cpu_seconds()
     t0 = time.perf_counter()
     unit.run(study)
     seconds = time.perf_counter() - t0
+    cpu = _cpu_seconds() - cpu0
     events = study.cache.events[first:]
     record = {
         "id": unit.id,
@@ -240,8 +328,12 @@ def run_unit(
         ],
         "computed": sum(not e.hit for e in events),
         "seconds": round(seconds, 3),
-        "peak_rss_mb": peak_rss_mb(),
+        "cpu_seconds": round(cpu, 3),
+        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_scope": scope,
+        "threads": torch.get_num_threads(),
         "device": os.environ.get("ADVLIB_DEVICE", "cpu"),
+        "data": _data_sizes(unit, study),
     }
     if out is not None:
         _atomic_json(Path(out), record)

@@ -30,10 +30,12 @@ from advlib.device import OnDevice, get_device, model_device, on_device
 from advlib.models.registry import build_victim, count_parameters, victim_spec
 
 __all__ = [
+    "EVAL_VALUES",
     "FittedVictim",
     "TrainConfig",
     "TrainResult",
     "cpu_state_dict",
+    "eval_batch_size",
     "fit_victim",
     "predict_logits",
     "train_classifier",
@@ -72,6 +74,18 @@ class TrainConfig:
         best validation accuracy when ``early_stop`` is true.
     seed:
         Seeds the weights, the batch order and dropout.
+    max_steps:
+        At most this many mini-batches per epoch (the first of the epoch's shuffled order);
+        ``None`` (the default, and every paper recipe) passes over the whole training set. The
+        ``smoke`` profile sets it to run the paper recipes' code paths in seconds; left unset,
+        it is not part of :meth:`to_dict` (so it changes no cache key).
+    micro_batch:
+        Forward and backward each mini-batch in chunks of at most this many clips, accumulating
+        the gradient (each chunk's mean loss weighted by its share of the batch) before the one
+        optimiser step: the mini-batch's gradient with a chunk's memory. Batch-norm layers then
+        see the chunks' statistics. ``None`` (the default): the whole mini-batch at once; unset,
+        it is not part of :meth:`to_dict` either. The paper-size image classifiers need it: a
+        forward and backward pass of one 1308 x 1568 image through ResNet-56 holds 10.5 GB.
     """
 
     optimizer: str = "adadelta"
@@ -83,6 +97,8 @@ class TrainConfig:
     patience: int = 5
     early_stop: bool = False
     seed: int = 0
+    max_steps: int | None = None
+    micro_batch: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("batch_size", "epochs", "patience", "seed"):
@@ -111,6 +127,10 @@ class TrainConfig:
             )
         if self.seed < 0:
             raise ValueError(f"seed must be >= 0, got {self.seed}")
+        for name in ("max_steps", "micro_batch"):
+            v = getattr(self, name)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
+                raise ValueError(f"{name} must be a positive integer or null, got {v!r}")
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> TrainConfig:
@@ -124,7 +144,14 @@ class TrainConfig:
         return cls(**dict(d))
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The recipe as a mapping (:meth:`from_dict` reads it back); ``max_steps`` and
+        ``micro_batch`` only when set, so recipes without them keep the cache keys they always
+        had."""
+        d = asdict(self)
+        for name in ("max_steps", "micro_batch"):
+            if d[name] is None:
+                del d[name]
+        return d
 
 
 @dataclass
@@ -138,9 +165,26 @@ class TrainResult:
     seconds: float
 
 
+#: The most input values :func:`predict_logits` forwards at once by default (2**22: 256 clips
+#: of 16,384 samples, 82 of 50,999, 2 paper-size AT images of 1308 x 1568). Activations scale
+#: with the input: 256 such images through VGG-16 would need over 130 GB per layer output.
+EVAL_VALUES = 2**22
+
+
+def eval_batch_size(x: torch.Tensor, cap: int = 256) -> int:
+    """The default batch of :func:`predict_logits` for inputs like ``x``: at most ``cap`` and
+    at most :data:`EVAL_VALUES` input values per batch, at least 1."""
+    per_clip = max(1, int(x[0].numel())) if len(x) else 1
+    return max(1, min(cap, EVAL_VALUES // per_clip))
+
+
 @torch.no_grad()
-def predict_logits(model: nn.Module, x: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
-    """Logits of ``model`` (in eval mode) on ``x``, in batches; the model's mode is restored."""
+def predict_logits(
+    model: nn.Module, x: torch.Tensor, batch_size: int | None = None
+) -> torch.Tensor:
+    """Logits of ``model`` (in eval mode) on ``x``, in batches (default
+    :func:`eval_batch_size`); the model's mode is restored."""
+    batch_size = batch_size or eval_batch_size(x)
     was_training = model.training
     model.eval()
     dev = model_device(model)
@@ -246,28 +290,36 @@ def train_classifier(
         t0 = time.perf_counter()
         model.train()
         perm = torch.randperm(len(x), generator=gen)
-        total_loss, correct = 0.0, 0
-        for i in range(0, len(x), config.batch_size):
+        total_loss, correct, seen = 0.0, 0, 0
+        starts = range(0, len(x), config.batch_size)
+        if config.max_steps is not None:
+            starts = starts[: config.max_steps]
+        for i in starts:
             idx = perm[i : i + config.batch_size]
-            xb, yb = x[idx].to(device), y[idx].to(device)
-            if adversary is None:
-                logits = model(xb)
-                loss = nn.functional.cross_entropy(logits, yb)
-            else:
-                logits = model(_craft(model, adversary, xb, yb))
-                loss = (1.0 - alpha) * nn.functional.cross_entropy(logits, yb)
-                if alpha > 0:
-                    loss = loss + alpha * nn.functional.cross_entropy(model(xb), yb)
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            chunk = config.micro_batch or len(idx)
+            for j in range(0, len(idx), chunk):
+                part = idx[j : j + chunk]
+                xb, yb = x[part].to(device), y[part].to(device)
+                if adversary is None:
+                    logits = model(xb)
+                    loss = nn.functional.cross_entropy(logits, yb)
+                else:
+                    logits = model(_craft(model, adversary, xb, yb))
+                    loss = (1.0 - alpha) * nn.functional.cross_entropy(logits, yb)
+                    if alpha > 0:
+                        loss = loss + alpha * nn.functional.cross_entropy(model(xb), yb)
+                # a chunk's mean loss, weighted by its share: the mini-batch's mean loss
+                (loss if len(part) == len(idx) else loss * (len(part) / len(idx))).backward()
+                total_loss += loss.item() * len(part)
+                correct += (logits.argmax(1) == yb).sum().item()
+                seen += len(part)
             opt.step()
-            total_loss += loss.item() * len(idx)
-            correct += (logits.argmax(1) == yb).sum().item()
         v_loss, v_acc = _epoch_eval(model, valid.x, valid.y)
         row = {
             "epoch": epoch,
-            "train_loss": total_loss / len(x),
-            "train_acc": correct / len(x),
+            "train_loss": total_loss / seen,
+            "train_acc": correct / seen,
             "valid_loss": v_loss,
             "valid_acc": v_acc,
             "lr": opt.param_groups[0]["lr"],
