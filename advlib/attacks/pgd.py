@@ -19,6 +19,7 @@ from advlib.attacks._utils import (
     clamp_bounds,
     is_adversarial,
     normalize_l2,
+    on_model_device,
     project,
     random_in_ball,
 )
@@ -104,6 +105,7 @@ def _iterate(
     return kept, kept_adv, kept_obj
 
 
+@on_model_device
 def pgd(
     model: Model,
     x: Tensor,
