@@ -115,6 +115,11 @@ def nes(
     best_adv = torch.zeros(n, dtype=torch.bool, device=x.device)
     best_obj = torch.full((n,), float("-inf"), dtype=x.dtype, device=x.device)
     active = torch.ones(n, dtype=torch.bool, device=x.device)
+    # buffers for the largest step, reused: the queries and the directions of every step
+    # are views into them (no fresh allocation, and its page faults, per step)
+    queries = torch.empty((n * (1 + 2 * h), *shape), dtype=x.dtype, device=x.device)
+    directions = torch.empty((n * h, *shape), dtype=x.dtype, device=x.device)
+    in_place = generator is None or generator.device == x.device
     with torch.no_grad():
         for k in range(steps + 1):
             idx = active.nonzero().flatten()
@@ -126,8 +131,12 @@ def nes(
                 batch = xa
             else:
                 # the iterate, then its antithetic queries x_k +- sigma u_i, in one buffer
-                u = randn((m, h, *shape), x, generator)
-                batch = torch.empty((m * (1 + 2 * h), *shape), dtype=x.dtype, device=x.device)
+                if in_place:
+                    u = directions[: m * h].view(m, h, *shape)
+                    torch.randn(u.shape, generator=generator, out=u)
+                else:
+                    u = randn((m, h, *shape), x, generator)
+                batch = queries[: m * (1 + 2 * h)]
                 batch[:m] = xa
                 pts = batch[m:].view(m, 2, h, *shape)
                 torch.add(xa[:, None], u, alpha=sigma, out=pts[:, 0])
