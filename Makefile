@@ -18,7 +18,7 @@ export PYTHONUNBUFFERED := 1
 
 LOCK := requirements.lock
 
-.PHONY: all setup lock pipeline book test test-all lint format bench clean distclean dryrun
+.PHONY: all setup lock pipeline book test test-all lint format bench gpu-check clean distclean dryrun
 
 all: book
 
@@ -78,6 +78,12 @@ test-all: lint
 bench: setup
 	$(BIN)/python -m advlib.tools.bench_victims --profile $(PROFILE) --out bench/results-$(PROFILE).json
 	$(BIN)/python -m advlib.tools.bench_attacks --profile $(PROFILE) --out bench/attacks-$(PROFILE).json
+
+# On a machine with a CUDA GPU: the CUDA tests and a short attack benchmark on the GPU, under
+# 5 minutes (bench/attacks-gpu.json). Without a GPU it fails at once with one line (status 2);
+# nothing else depends on it.
+gpu-check: setup
+	$(BIN)/python -m advlib.tools.gpu_check --profile $(PROFILE)
 
 clean:
 	rm -rf _build book/generated .snakemake

@@ -10,6 +10,11 @@ back the model wrapped in :class:`OnDevice`, which moves each input batch to the
 output back, so every attack and table keeps working on CPU tensors (gradients flow through
 the copies).
 On the CPU nothing is wrapped or moved: results are bitwise those of a CPU-only run.
+
+Attacks do not pay for those copies at every step: each attack of :mod:`advlib.attacks` is
+wrapped in :func:`on_model_device`, which finds the device of the model's parameters (through
+:class:`OnDevice`), moves the batch there once, runs every step there (the wrapper then copies
+nothing) and hands the result back on the caller's device once.
 """
 
 from __future__ import annotations
@@ -20,7 +25,17 @@ import re
 import torch
 from torch import nn
 
-__all__ = ["ENV", "OnDevice", "get_device", "model_device", "on_device", "unwrap"]
+from advlib.attacks import on_model_device
+
+__all__ = [
+    "ENV",
+    "OnDevice",
+    "get_device",
+    "model_device",
+    "on_device",
+    "on_model_device",
+    "unwrap",
+]
 
 ENV = "ADVLIB_DEVICE"
 _PATTERN = re.compile(r"^(cpu|cuda(:\d+)?|mps)$")

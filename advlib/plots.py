@@ -13,6 +13,7 @@ __all__ = [
     "audio_player",
     "plot_confusion",
     "plot_frontends",
+    "plot_success_curves",
     "plot_training_curves",
     "plot_waveforms",
 ]
@@ -183,5 +184,45 @@ def plot_frontends(clip: np.ndarray, sample_rate: int, *, title: str = "") -> pl
     axes[-1].axis("off")
     if title:
         fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+#: Colours of the libraries in the benchmark's figures (ours first, in red).
+LIBRARY_COLORS = {"advlib": "tab:red", "torchattacks": "tab:blue", "foolbox": "tab:green",
+                  "art": "tab:purple"}  # fmt: skip
+
+
+def plot_success_curves(curves: Mapping[str, Mapping[str, Sequence[Mapping[str, Any]]]]):
+    """Success against time of the minimal-norm attacks, one column per attack: success rate
+    (top) and median L2 of the successful clips (bottom) against wall time (log scale), one
+    curve per library, a point per step budget (the attack benchmark's ``curves``:
+    ``{attack: {library: [{"seconds", "asr", "median_l2", "settings"}, ...]}}``; points that
+    failed, with an ``"error"``, are left out)."""
+    attacks = [a for a, libs in curves.items() if any(libs.values())]
+    fig, axes = plt.subplots(
+        2, max(len(attacks), 1), figsize=(4.2 * max(len(attacks), 1), 5.6), squeeze=False
+    )
+    if not attacks:
+        axes[0, 0].text(0.5, 0.5, "no curves", ha="center")
+        return fig
+    for j, attack in enumerate(attacks):
+        top, bottom = axes[0, j], axes[1, j]
+        for lib, points in curves[attack].items():
+            ok = sorted((p for p in points if "seconds" in p), key=lambda p: p["seconds"])
+            if not ok:
+                continue
+            t = [p["seconds"] for p in ok]
+            style = {"color": LIBRARY_COLORS.get(lib), "marker": "o", "ms": 4, "label": lib,
+                     "lw": 2.2 if lib == "advlib" else 1.2}  # fmt: skip
+            top.plot(t, [p["asr"] for p in ok], **style)
+            med = [np.nan if p["median_l2"] is None else p["median_l2"] for p in ok]
+            bottom.plot(t, med, **style)
+        top.set(title=attack, xscale="log", ylim=(-0.02, 1.02), ylabel="success rate")
+        bottom.set(xscale="log", xlabel="wall time (s)", ylabel="median L2 (successful)")
+        top.grid(alpha=0.3)
+        bottom.grid(alpha=0.3)
+    axes[0, 0].legend(fontsize=8)
+    fig.suptitle("Minimal-norm attacks: success and size against time (a point per step budget)")
     fig.tight_layout()
     return fig

@@ -71,6 +71,44 @@ def test_plots_draw_one_bar_per_run_and_library():
     assert bench_table({}).empty
 
 
+def test_bench_shows_floors_and_success_curves(tmp_path):
+    """The chapter's view of the benchmark: the speed-up table with the floor columns (an
+    attack without a peer appears by its floor ratio) and the success-against-time figure, a
+    curve per library (failed points left out)."""
+    import json
+
+    from advlib.chapters.attacks import bench
+    from advlib.plots import plot_success_curves
+
+    point = lambda s, asr, l2: {"seconds": s, "asr": asr, "median_l2": l2}  # noqa: E731
+    curves = {
+        "deepfool": {"advlib": [point(0.1, 0.5, 0.2), point(0.3, 1.0, 0.3)],
+                     "foolbox": [point(0.2, 0.4, 0.2), {"error": "boom"}]},
+        "ddn": {"advlib": [point(0.5, 1.0, 0.4)]},
+    }  # fmt: skip
+    doc = {
+        "results": [{"attack": "deepfool", "library": "advlib", "seconds": 0.3}],
+        "speedups": {
+            "deepfool": {"fastest_peer": "foolbox", "speedup": 2.0, "floor_ratio": 1.05,
+                         "goal": "peer", "goal_met": True},
+            "jsma": {"fastest_peer": None, "speedup": None, "floor_ratio": 1.04,
+                     "goal": "floor", "goal_met": True},
+        },
+        "curves": curves,
+    }  # fmt: skip
+    path = tmp_path / "bench.json"
+    path.write_text(json.dumps(doc))
+    b = bench(path)
+    assert list(b.speedups.index) == ["deepfool", "jsma"]
+    assert b.speedups.loc["jsma", "floor_ratio"] == 1.04 and b.speedups.loc["jsma", "goal_met"]
+    assert len(b.curves.axes) == 4  # 2 attacks x (success, median L2)
+    fig = plot_success_curves(curves)
+    top = fig.axes[0]
+    assert [line.get_label() for line in top.get_lines()] == ["advlib", "foolbox"]
+    assert list(top.get_lines()[1].get_ydata()) == [0.4]  # the failed point is left out
+    assert bench(tmp_path / "missing.json") is None
+
+
 def test_playback_success_counts_clip_plays():
     from advlib.run.playback import playback_success
 

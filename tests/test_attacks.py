@@ -8,6 +8,7 @@ seeded, and nothing is downloaded.
 
 import ast
 import functools
+import importlib
 import inspect
 import itertools
 from functools import partial
@@ -42,6 +43,7 @@ from advlib.attacks._utils import (
 )
 from tests.helpers import Recorder
 
+ddn_module = importlib.import_module("advlib.attacks.ddn")  # the package's `ddn` is the function
 DIM = 20
 SHAPES = {2: (DIM,), 4: (1, 4, 5)}  # input rank -> per-sample shape (flattened by the toy)
 BATCHES = [1, 3, 8]
@@ -185,6 +187,8 @@ def test_deepfool_top_k_candidates_and_untargeted_only():
 MIN_NORM = {
     "ddn": partial(ddn, steps=100),
     "cw_l2": partial(cw_l2, steps=50, binary_search_steps=5, c=1.0),
+    "cw_l2_early_stop": partial(cw_l2, steps=50, binary_search_steps=5, c=1.0, early_stop=True),
+    "cw_l2_warm_start": partial(cw_l2, steps=50, binary_search_steps=5, c=1.0, warm_start=True),
 }
 
 
@@ -224,6 +228,72 @@ def test_cw_confidence_buys_a_margin():
         assert (margin(model(x_adv), y, targeted=False) <= -2.0 + 1e-9).all()
 
 
+def test_cw_early_abort_stops_a_stalled_sample_at_the_first_check():
+    """Constant logits: nothing moves the margin, so every sample's loss stalls and it stops
+    at the first check after the start (step ``1 + ceil(steps / 10)``), in every one of the
+    binary-search steps; nothing succeeds, so ``x`` comes back."""
+    lin = nn.Linear(DIM, 3, dtype=F64)
+    with torch.no_grad():
+        lin.weight.zero_()
+        lin.bias.copy_(torch.tensor([1.0, 0.0, 0.0], dtype=F64))
+    model = nn.Sequential(nn.Flatten(), lin).eval().requires_grad_(False)
+    x = 0.2 * torch.rand(4, DIM, generator=torch.Generator().manual_seed(0), dtype=F64)
+    y = torch.zeros(4, dtype=torch.long)
+    counter = PassCounter(model)
+    out = cw_l2(counter, x, y, steps=100, binary_search_steps=3, early_stop=True)
+    assert counter.forward_samples == 4 * 11 * 3 and counter.backward_samples == 4 * 11 * 3
+    assert torch.equal(out, x)
+    counter.reset()
+    cw_l2(counter, x, y, steps=100, binary_search_steps=3)
+    assert counter.forward_samples == 4 * 100 * 3
+
+
+def test_cw_early_abort_lets_successful_samples_go_except_in_the_last_search_step():
+    """Samples already misclassified at ``x``: success at the first step with L2 ~ 0, which
+    no later iterate beats. Before the last binary-search step such a sample leaves at the
+    second check running without improvement (checks every ceil(steps / 10) = 2 steps, from
+    step 1: it leaves at step 5); in the last one it runs every step. ``x`` itself (up to
+    rounding) comes back."""
+    model, w, b = linear_toy(3)
+    x, y, _ = toy_batch(w, b, 4, 2)
+    wrong = (y + 1) % 3
+    counter = PassCounter(model)
+    out = cw_l2(counter, x, wrong, steps=20, binary_search_steps=3, early_stop=True)
+    assert counter.forward_samples == 4 * (2 * 5 + 20)
+    torch.testing.assert_close(out, x, rtol=0, atol=1e-6)
+
+
+def test_cw_early_abort_is_per_sample_and_saves_passes():
+    """Samples stop on their own loss: the same result one by one as in a batch, with fewer
+    passes than without the abort, and as close to the optimum (see the test above)."""
+    model, w, b = linear_toy(3)
+    x, y, _ = toy_batch(w, b, 8, 2)
+    counter = PassCounter(model)
+    whole = cw_l2(counter, x, y, steps=50, binary_search_steps=5, early_stop=True)
+    assert counter.forward_samples < 8 * 50 * 5
+    alone = [cw_l2(model, x[i : i + 1], y[i : i + 1], steps=50, binary_search_steps=5,
+                   early_stop=True) for i in range(8)]  # fmt: skip
+    torch.testing.assert_close(whole, torch.cat(alone), rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("warm", [False, True], ids=["restart", "warm-start"])
+def test_cw_warm_start_continues_from_the_last_iterate(warm):
+    """One Adam step per binary-search step: the second starts at ``x`` again, or, warm
+    started, where the first ended: one Adam step away, ``w_1 = w_0 - lr * g / (|g| + 1e-8)``,
+    i.e. ``lr`` along every coordinate in tanh space."""
+    model, w, b = linear_toy(3)
+    x, y, _ = toy_batch(w, b, 3, 2)
+    rec = Recorder(model)
+    cw_l2(rec, x, y, steps=1, binary_search_steps=2, lr=0.01, warm_start=warm)
+    first, second = rec.seen[0][0], rec.seen[1][0]
+    to_w = lambda v: torch.atanh(v.clamp(-1 + 1e-12, 1 - 1e-12))  # noqa: E731  box (-1, 1)
+    if not warm:
+        torch.testing.assert_close(second, first, rtol=0, atol=0)
+    else:
+        moved = (to_w(second) - to_w(first)).abs()
+        torch.testing.assert_close(moved, torch.full_like(moved, 0.01), rtol=0, atol=1e-6)
+
+
 KEEP_BEST = {
     "ddn": partial(ddn, steps=40),
     "cw_l2": partial(cw_l2, steps=15, binary_search_steps=4),
@@ -231,7 +301,10 @@ KEEP_BEST = {
 
 
 @pytest.mark.parametrize("name", list(KEEP_BEST))
-def test_minimal_norm_attacks_return_their_smallest_adversarial_iterate(name):
+def test_minimal_norm_attacks_return_their_smallest_adversarial_iterate(name, monkeypatch):
+    """Every iterate is seen (DDN's samples stay in the batch: the test below checks that
+    dropping the settled ones changes nothing)."""
+    monkeypatch.setattr(ddn_module, "_settled", lambda eps, *a: torch.zeros_like(eps, dtype=bool))
     model, w, b = linear_toy(3)
     x, y, _ = toy_batch(w, b, 8, 4)
     rec = Recorder(model)
@@ -242,6 +315,33 @@ def test_minimal_norm_attacks_return_their_smallest_adversarial_iterate(name):
     best = dist.argmin(dim=0)
     assert fooled.any(dim=0).all()
     torch.testing.assert_close(x_adv, iterates[best, torch.arange(8)], rtol=0, atol=1e-12)
+
+
+def test_ddn_drops_settled_samples_without_changing_the_result(monkeypatch):
+    """A sample leaves DDN's batch once no remaining iterate can beat its best norm: the same
+    result as running every step, with fewer samples forwarded."""
+    model, w, b = linear_toy(3)
+    x, y, _ = toy_batch(w, b, 8, 2)
+    counter = PassCounter(model)
+    dropped = ddn(counter, x, y, steps=60)
+    passes = counter.forward_samples
+    assert passes < 8 * 60
+    monkeypatch.setattr(ddn_module, "_settled", lambda eps, *a: torch.zeros_like(eps, dtype=bool))
+    counter.reset()
+    torch.testing.assert_close(ddn(counter, x, y, steps=60), dropped, rtol=0, atol=0)
+    assert counter.forward_samples == 8 * 60
+
+
+def test_ddn_settles_by_its_radius_schedule():
+    from advlib.attacks.ddn import _settled
+
+    eps, best, room = torch.tensor([1.0, 1.0, 1.0]), torch.tensor([0.9, 0.8, 0.9]), torch.ones(3)
+    # two more radii: at least 0.95^2 = 0.9025 >= every best, at most 1.05^2 = 1.1025: the
+    # box (room 1) may cut an iterate below its radius, so none is settled; with room 2, all
+    assert not _settled(eps, best, room, 0.05, 2).any()
+    assert _settled(eps, best, 2 * room, 0.05, 2).tolist() == [True, True, True]
+    # three more: 0.95^3 = 0.857 < 0.9, so only the sample whose best is 0.8
+    assert _settled(eps, best, 2 * room, 0.05, 3).tolist() == [False, True, False]
 
 
 class Wavy(nn.Module):
@@ -450,6 +550,8 @@ DETERMINISTIC = {
     "pgd_l2_no_start": partial(pgd, eps=0.2, norm=2, random_start=False),
     "deepfool": deepfool,
     "cw_l2": partial(cw_l2, steps=20, binary_search_steps=3),
+    "cw_l2_early_stop": partial(cw_l2, steps=20, binary_search_steps=3, early_stop=True),
+    "cw_l2_warm_start": partial(cw_l2, steps=20, binary_search_steps=3, warm_start=True),
     "ddn": partial(ddn, steps=30),
 }
 
@@ -585,6 +687,7 @@ def test_invalid_settings_raise_value_error(name, match, attack, args, kwargs):
         attack(*args, **kwargs)
 
 
+@pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 @pytest.mark.parametrize("name", [*DETERMINISTIC, "pgd_random_start"])
 def test_attacks_keep_the_device_and_take_a_cpu_generator(name):
@@ -614,7 +717,7 @@ ATTACKS = [
 VOCABULARY = {
     "targeted", "eps", "steps", "step_size", "norm", "bounds", "generator", "true_labels",
     "variant", "random_start", "restarts", "early_stop", "overshoot", "n_classes",
-    "confidence", "c", "binary_search_steps", "lr", "init_norm", "gamma",
+    "confidence", "c", "binary_search_steps", "lr", "warm_start", "init_norm", "gamma",
     # sparse and black-box attacks
     "theta", "candidates", "samples", "sigma", "loss", "population", "elite", "temperature",
     "mutation_rate", "particles", "epochs", "inertia", "c1", "c2",

@@ -666,6 +666,7 @@ def test_targets_different_from_true_labels_are_accepted():
         assert out.shape == x.shape
 
 
+@pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 @pytest.mark.parametrize("name", RANDOM)
 def test_black_box_attacks_keep_the_device_and_take_a_cpu_generator(name):

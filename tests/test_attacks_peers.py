@@ -321,12 +321,16 @@ CW_SEARCH_CASES = [("foolbox", False), ("foolbox", True), ("art", True)]
 def test_cw_l2_binary_search_matches_peer(victim, peer, early):
     """Five binary-search steps from ``c = 0.1``: success ~1 for all, so the norms are what is
     compared. With ``early`` our per-sample early abort meets foolbox's batch-level one (ART
-    has no early abort; ours uses it there, as the benchmark does)."""
+    has no early abort; ours uses it there, as the benchmark does): the same rule per clip
+    forwards fewer clips than foolbox's for the whole batch."""
+    from advlib.attacks import PassCounter
+
     lib = need(peer)
     model, x, y = victim
+    counter = PassCounter(model).eval()  # foolbox warns about a module in training mode
     if peer == "foolbox":
         x_peer = foolbox_cw(
-            model, x, y, binary_search_steps=5, steps=CW_STEPS, stepsize=CW_LR,
+            counter, x, y, binary_search_steps=5, steps=CW_STEPS, stepsize=CW_LR,
             initial_const=0.1, abort_early=early,
         )  # fmt: skip
     else:
@@ -334,8 +338,12 @@ def test_cw_l2_binary_search_matches_peer(victim, peer, early):
             model, lib.CarliniL2Method, x, y, binary_search_steps=5, initial_const=0.1,
             learning_rate=CW_LR, max_iter=CW_STEPS, verbose=False,
         )  # fmt: skip
+    peer_passes = counter.forward_samples
+    counter.reset()
     x_adv = cw_l2(
-        model, x, y, c=0.1, binary_search_steps=5, steps=CW_STEPS, lr=CW_LR, early_stop=early,
+        counter, x, y, c=0.1, binary_search_steps=5, steps=CW_STEPS, lr=CW_LR, early_stop=early,
         bounds=BOX,
     )  # fmt: skip
     compare(stats(model, x, y, x_adv, 2), stats(model, x, y, x_peer, 2), f"{peer} CW, search")
+    if peer == "foolbox" and early:
+        assert counter.forward_samples < peer_passes, (counter.forward_samples, peer_passes)

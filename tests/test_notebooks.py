@@ -133,7 +133,8 @@ def test_notebooks_run_under_papermill(tmp_path, tmp_cache):
         ' "speedups": {"fgsm": {"fastest_peer": "torchattacks", "speedup": 2.0, "asr_diff": 0.0,'
         ' "norm_ratio": 1.0, "fastest_matched_peer": "torchattacks", "speedup_at_quality": 2.0}},'
         ' "population": {"pso": {"batched_seconds": 1.0, "loop_seconds": 9.0, "speedup": 9.0,'
-        ' "same_result": true}}}'
+        ' "same_result": true}},'
+        ' "curves": {"ddn": {"advlib": [{"seconds": 0.1, "asr": 1.0, "median_l2": 0.2}]}}}'
     )
     tiny = TINY["victims.md"]
     execute(
@@ -163,6 +164,7 @@ def test_notebooks_run_under_papermill(tmp_path, tmp_cache):
     assert "Every run on the same clips" in at and "success [95 % CI]" in at
     assert "uap_iterative" in at and "random playback" in at and "torchattacks" in at
     assert "loop_seconds" in at and "speedup_at_quality" in at
+    assert "Success and median L2 against wall time" in at  # the success curves
 
     # the UAP chapter at its own tiny defaults (synthetic set, two targets' worth of UAPs)
     execute("uap.md", out / "uap.ipynb", {"profile": "test"})

@@ -7,7 +7,7 @@ Victims are seen only as callables from inputs to logits. ``y`` holds the labels
 targets when ``targeted=True``. Bind settings with ``functools.partial``.
 """
 
-from advlib.attacks._utils import PassCounter
+from advlib.attacks._utils import PassCounter, on_model_device
 from advlib.attacks.bim import bim
 from advlib.attacks.cw import cw_l2
 from advlib.attacks.ddn import ddn
@@ -34,6 +34,7 @@ __all__ = [
     "genetic",
     "jsma",
     "nes",
+    "on_model_device",
     "pgd",
     "pso",
     "random_playback",

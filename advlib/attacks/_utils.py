@@ -8,8 +8,11 @@ logits.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import math
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 import torch
 import torch.nn.functional as F
@@ -31,7 +34,9 @@ __all__ = [
     "is_adversarial",
     "l2_norm",
     "margin",
+    "model_device_of",
     "normalize_l2",
+    "on_model_device",
     "project",
     "project_l2",
     "project_linf",
@@ -42,6 +47,7 @@ __all__ = [
 
 Model = Callable[[Tensor], Tensor]
 Bounds = tuple[float, float]
+_Attack = TypeVar("_Attack", bound=Callable[..., Tensor])
 
 
 # --------------------------------------------------------------------------- shapes
@@ -309,3 +315,44 @@ class PassCounter(nn.Module):
             f"forward_calls={self.forward_calls}, forward_samples={self.forward_samples}, "
             f"backward_calls={self.backward_calls}, backward_samples={self.backward_samples}"
         )
+
+
+# --------------------------------------------------------------------------- devices
+
+
+def model_device_of(model: Model) -> torch.device | None:
+    """The device of ``model``'s first parameter or buffer (through any wrapper module, such
+    as :class:`PassCounter` or ``advlib.device.OnDevice``); ``None`` for a plain callable or a
+    module without tensors, whose device is unknown."""
+    if isinstance(model, nn.Module):
+        for t in itertools.chain(model.parameters(), model.buffers()):
+            return t.device
+    return None
+
+
+def _move(t: Any, device: torch.device) -> Any:
+    """``t`` on ``device`` if it is a tensor, else ``t`` itself."""
+    return t.to(device) if isinstance(t, Tensor) else t
+
+
+def on_model_device(attack: _Attack) -> _Attack:
+    """Run ``attack(model, x, y, **settings)`` where the model lives, for callers anywhere.
+
+    When ``model``'s parameters are on another device than ``x`` (a victim on a GPU, maybe
+    wrapped in ``advlib.device.OnDevice`` so that it takes CPU tensors), ``x``, ``y`` and every
+    tensor setting (per-sample budgets, ``true_labels``) are moved to the model's device once,
+    every step of the attack runs there (the wrapper then copies nothing), and the result comes
+    back to ``x``'s device once. On one device nothing is moved: the call is the attack itself.
+    Generators stay where they are (random draws are made on the generator's device and
+    moved, see :func:`rand`)."""
+
+    @functools.wraps(attack)
+    def run(model: Model, x: Tensor, y: Tensor, *args: Any, **settings: Any) -> Tensor:
+        device = model_device_of(model)
+        if device is None or not isinstance(x, Tensor) or x.device == device:
+            return attack(model, x, y, *args, **settings)
+        moved = {k: _move(v, device) for k, v in settings.items()}
+        out = attack(model, _move(x, device), _move(y, device), *args, **moved)
+        return _move(out, x.device)
+
+    return run  # type: ignore[return-value]

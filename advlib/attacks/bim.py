@@ -14,12 +14,14 @@ from advlib.attacks._utils import (
     check_steps,
     check_targets,
     clamp_bounds,
+    on_model_device,
 )
 from advlib.attacks.pgd import _iterate
 
 __all__ = ["bim"]
 
 
+@on_model_device
 def bim(
     model: Model,
     x: Tensor,

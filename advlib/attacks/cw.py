@@ -18,11 +18,13 @@ from advlib.attacks._utils import (
     check_targets,
     clamp_bounds,
     margin,
+    on_model_device,
 )
 
 __all__ = ["cw_l2"]
 
 
+@on_model_device
 def cw_l2(
     model: Model,
     x: Tensor,
@@ -35,6 +37,7 @@ def cw_l2(
     steps: int = 100,
     lr: float = 0.01,
     early_stop: bool = False,
+    warm_start: bool = False,
     bounds: Bounds = (-1.0, 1.0),
     generator: torch.Generator | None = None,
     true_labels: Tensor | None = None,
@@ -54,15 +57,30 @@ def cw_l2(
     ``binary_search_steps`` optimisations of ``steps`` steps, each restarted from ``x``. Across
     all of them each sample keeps its smallest-L2 iterate with ``m < -kappa``.
 
-    ``early_stop`` is the authors' early abort, applied per sample and only to samples that
-    have not succeeded at their current ``c``: every ``ceil(steps / 10)`` steps, such a sample
-    whose lowest loss over the last ``ceil(steps / 10)`` steps is not below ``0.9999`` times
-    its lowest loss before has converged short of the boundary (``c`` is too small); it stops
-    this optimisation and is no longer forwarded until the next outer step. Samples that have
-    succeeded run on, since their perturbation is still shrinking. On the demo victim (256
-    clips, 5 x 25 steps) this rule saves 13 % of the passes and leaves the median L2
-    unchanged; aborting successful samples on the same rule saved 64 % but made the median L2
-    24 % larger (the authors' code aborts the whole batch once its summed loss stalls).
+    ``early_stop``: every ``ceil(steps / 10)`` steps each sample is checked, and one that has
+    stopped making progress at its current ``c`` leaves the batch (it is no longer forwarded)
+    until the next binary-search step:
+
+    * not yet successful at this ``c``: its loss is not below ``0.9999`` times its loss at the
+      previous check (the authors' early abort, which their code and Foolbox apply to the
+      whole batch's summed loss; here per sample): it converges short of the boundary;
+    * successful at this ``c``, in a binary-search step before the last: its smallest
+      successful L2 in this step has not improved at two checks running (it oscillates
+      across the boundary). The step has already decided the search (``c`` is large enough);
+      what it would still refine is a fallback for the case that every later, smaller ``c``
+      fails;
+    * in the last binary-search step successful samples run every step: most samples' result
+      comes from the last steps, and their L2 is still shrinking at the end.
+
+    On the demo victim (64 clips, 4 x 50 steps) this forwards 165 of the 200 steps per clip
+    at the median L2 of Foolbox's batch-level abort (188 steps, 1.2 % above the full run's);
+    stricter rules cost L2: aborting successful samples on the loss rule made it 15 % larger,
+    after one check without improvement (118 steps) 3.7 % larger.
+
+    ``warm_start`` (off by default) starts each binary-search step after the first from the
+    iterate where the sample's previous optimisation ended (with the new ``c``; Adam's
+    moments restart) instead of from ``x``. On the demo victim it did not pay: success comes
+    within three steps from ``x``, and the median L2 grew by 0.7 % for 1 % fewer passes.
 
     Args:
         model: callable ``(B, ...) -> (B, K)`` logits.
@@ -73,7 +91,8 @@ def cw_l2(
         binary_search_steps: outer steps, ``>= 1``.
         steps: Adam steps per outer step, ``>= 1``.
         lr: Adam learning rate, ``> 0``.
-        early_stop: stop each unsuccessful sample's optimisation when its loss stalls.
+        early_stop: let samples that stopped making progress leave the batch (see above).
+        warm_start: start each binary-search step from the previous one's last iterate.
         bounds: box ``(lo, hi)`` (not assumed to be ``[0, 1]``).
         generator: unused (CW is deterministic); kept for a uniform signature.
         true_labels: optional ``(B,)`` true labels in targeted mode; a target equal to its true
@@ -93,36 +112,32 @@ def cw_l2(
         check_targets(y, true_labels)
     x = x.detach()
     n = x.shape[0]
-
-    def to_box(w: Tensor) -> Tensor:
-        return lo + (hi - lo) * (torch.tanh(w) + 1) / 2
-
+    scale = (hi - lo) / 2
     tiny = max(1e-6, 4 * torch.finfo(x.dtype).eps)  # keeps atanh finite at the bounds
     w0 = torch.atanh(((x - lo) / (hi - lo) * 2 - 1).clamp(-1 + tiny, 1 - tiny))
     lower = torch.zeros_like(c_t)
     upper = torch.full_like(c_t, 1e10)
-    best_l2 = torch.full((n,), float("inf"), dtype=x.dtype, device=x.device)
+    best_l2sq = torch.full((n,), float("inf"), dtype=x.dtype, device=x.device)
     best = x.clone()
     check_every = max(1, math.ceil(steps / 10))
+    w_end = w0.clone()  # where each sample's last optimisation ended (for warm_start)
+    everyone = torch.arange(n, device=x.device)
+    inf = torch.full((n,), float("inf"), dtype=x.dtype, device=x.device)
     for outer in range(binary_search_steps):
-        w = w0.clone()
+        last_search = outer == binary_search_steps - 1
+        # the active set, compacted: only samples still optimising are indexed and forwarded
+        idx = everyone
+        w = (w_end if warm_start else w0).clone()
+        xs, ys, cs = x, y, c_t
         m1 = torch.zeros_like(w)  # Adam moments (betas 0.9, 0.999; eps 1e-8), per element
         m2 = torch.zeros_like(w)
         solved = torch.zeros(n, dtype=torch.bool, device=x.device)
-        active = torch.ones(n, dtype=torch.bool, device=x.device)
-        prev_min = torch.full((n,), float("inf"), dtype=x.dtype, device=x.device)
-        window_min = prev_min.clone()
-        idx = torch.arange(n, device=x.device)
+        prev_loss, step_best, prev_best = inf.clone(), inf.clone(), inf.clone()
+        strikes = torch.zeros(n, dtype=torch.long, device=x.device)
         for t in range(1, steps + 1):
-            if early_stop:
-                idx = active.nonzero().flatten()
-                if idx.numel() == 0:
-                    break
-            full = idx.numel() == n
-            xs, ys, cs = (x, y, c_t) if full else (x[idx], y[idx], c_t[idx])
             with torch.enable_grad():
-                wi = (w if full else w[idx]).detach().requires_grad_(True)
-                xa = to_box(wi)
+                wi = w.detach().requires_grad_(True)
+                xa = lo + scale * (torch.tanh(wi) + 1)
                 logits = model(xa)
                 if outer == 0 and t == 1:
                     check_labels(y, logits.shape[1])
@@ -130,29 +145,38 @@ def cw_l2(
                 l2sq = (xa - xs).flatten(1).pow(2).sum(1)
                 loss = l2sq + cs * (m + confidence).clamp_min(0)
                 (grad,) = torch.autograd.grad(loss.sum(), wi)
-            success = m.detach() + confidence < 0
-            l2 = l2sq.detach().sqrt()
-            better = success & (l2 < best_l2[idx])
-            sel = idx[better]
-            best_l2[sel] = l2[better]
-            best[sel] = xa.detach()[better]
-            solved[idx[success]] = True
-            g1 = 0.9 * (m1 if full else m1[idx]) + 0.1 * grad
-            g2 = 0.999 * (m2 if full else m2[idx]) + 0.001 * grad * grad
-            m_hat = g1 / (1 - 0.9**t)
-            v_hat = g2 / (1 - 0.999**t)
-            w_new = wi.detach() - lr * m_hat / (v_hat.sqrt() + 1e-8)
-            if full:
-                m1, m2, w = g1, g2, w_new
-            else:
-                m1[idx], m2[idx], w[idx] = g1, g2, w_new
-            if early_stop:
-                window_min[idx] = torch.minimum(window_min[idx], loss.detach())
-                if (t - 1) % check_every == 0:
-                    stalled = (window_min[idx] > 0.9999 * prev_min[idx]) & ~solved[idx]
-                    active[idx[stalled]] = False
-                    prev_min[idx] = torch.minimum(prev_min[idx], window_min[idx])
-                    window_min[idx] = float("inf")
+            with torch.no_grad():
+                success = m + confidence < 0
+                better = success & (l2sq < best_l2sq[idx])
+                sel = idx[better]
+                best_l2sq[sel] = l2sq[better]
+                best[sel] = xa[better]
+                solved[idx] |= success
+                step_best[idx] = torch.where(success, l2sq.minimum(step_best[idx]), step_best[idx])
+                # Adam, in place (the same arithmetic as torch.optim.Adam, per element)
+                m1.mul_(0.9).add_(grad, alpha=0.1)
+                m2.mul_(0.999).addcmul_(grad, grad, value=0.001)
+                denom = (m2 / (1 - 0.999**t)).sqrt_().add_(1e-8)
+                w = wi.detach().addcdiv_(m1, denom, value=-lr / (1 - 0.9**t))
+                if not early_stop or (t - 1) % check_every or t == steps:
+                    continue
+                done = ~(loss <= 0.9999 * prev_loss[idx])  # stalled short of the boundary
+                if not last_search:  # successful: its best stopped improving, twice running
+                    improved = step_best[idx] < 0.9999 * prev_best[idx]
+                    strikes[idx] = torch.where(improved, 0, strikes[idx] + 1)
+                    done = torch.where(solved[idx], strikes[idx] >= 2, done)
+                else:
+                    done &= ~solved[idx]
+                prev_loss[idx], prev_best[idx] = loss, step_best[idx]
+                if done.any():
+                    w_end[idx[done]] = w[done]
+                    keep = ~done
+                    idx, w, m1, m2 = idx[keep], w[keep], m1[keep], m2[keep]
+                    if idx.numel() == 0:
+                        break
+                    xs, ys, cs = x[idx], y[idx], c_t[idx]
+        if idx.numel():
+            w_end[idx] = w
         upper = torch.where(solved, torch.minimum(upper, c_t), upper)
         lower = torch.where(solved, lower, torch.maximum(lower, c_t))
         c_t = torch.where(upper < 1e9, (lower + upper) / 2, c_t * 10)

@@ -22,12 +22,22 @@ from advlib.attacks._utils import (
     is_adversarial,
     l2_norm,
     normalize_l2,
+    on_model_device,
     randn,
 )
 
 __all__ = ["ddn"]
 
 
+def _settled(eps: Tensor, best_l2: Tensor, room: Tensor, gamma: float, left: int) -> Tensor:
+    """``(B,)``: samples none of whose remaining iterates can beat their best norm. Their next
+    radius is ``eps``, then ``left`` more; each iterate's norm is its radius while the box
+    cannot cut it (the largest radius, ``eps (1 + gamma)^left``, fits in ``room``), and the
+    smallest radius is ``eps (1 - gamma)^left``."""
+    return (eps * (1 - gamma) ** left >= best_l2) & (eps * (1 + gamma) ** left <= room)
+
+
+@on_model_device
 def ddn(
     model: Model,
     x: Tensor,
@@ -55,7 +65,13 @@ def ddn(
       ``(1 + gamma) eps_k``, capped at the largest L2 distance inside the box;
     * ``delta_{k+1} = clip_bounds(x + eps_{k+1} * delta / ||delta||_2) - x``.
 
-    Each sample keeps its smallest-L2 adversarial iterate.
+    Each sample keeps its smallest-L2 adversarial iterate. A sample leaves the batch (is no
+    longer forwarded) once no remaining iterate can beat it: when even shrinking at every
+    remaining step its radius stays at or above its best norm,
+    ``eps_{k+1} (1 - gamma)^r >= ||delta_best||_2`` with ``r`` the iterates left after the
+    next, and the box cannot shorten those iterates (``max |x| + eps_{k+1} (1 + gamma)^r``
+    inside ``bounds``, so each has norm exactly its radius). The result is the same as
+    running every step.
 
     Args:
         model: callable ``(B, ...) -> (B, K)`` logits.
@@ -87,31 +103,49 @@ def ddn(
     n = x.shape[0]
     worst_norm = l2_norm(torch.maximum(x - lo, hi - x))
     eps = torch.minimum(eps, worst_norm)
-    delta = torch.zeros_like(x)
+    # room to the box per sample: an iterate of norm <= room has every coordinate inside it
+    room = torch.minimum(x.flatten(1).amin(1) - lo, hi - x.flatten(1).amax(1))
     best_l2 = torch.full((n,), float("inf"), dtype=x.dtype, device=x.device)
     best = x.clone()
+    # the active set, compacted: only samples that can still improve are forwarded
+    idx = torch.arange(n, device=x.device)
+    xs, ys, delta = x, y, torch.zeros_like(x)
     for k in range(steps):
         alpha = step_size * (0.01 + 0.99 * (1 + math.cos(math.pi * k / steps)) / 2)
         with torch.enable_grad():
-            d = delta.clone().requires_grad_(True)
-            x_adv = x + d
+            d = delta.requires_grad_(True)
+            x_adv = xs + d
             logits = model(x_adv)
             if k == 0:
                 check_labels(y, logits.shape[1])
-            obj = attack_objective(logits, y, targeted)
+            obj = attack_objective(logits, ys, targeted)
             (grad,) = torch.autograd.grad(obj.sum(), d)
-        adv = is_adversarial(logits.detach(), y, targeted)
-        l2 = l2_norm(delta)
-        better = adv & (l2 < best_l2)
-        best_l2 = torch.where(better, l2, best_l2)
-        best = torch.where(batch_view(better, x), x_adv.detach(), best)
-
-        grad_norm = l2_norm(grad)
-        zero = grad_norm < 1e-12
-        if zero.any():
-            grad[zero] = randn((int(zero.sum()), *x.shape[1:]), x, generator)
-        step = delta + alpha * normalize_l2(grad)
-        eps = torch.where(adv, (1 - gamma) * eps, (1 + gamma) * eps)
-        eps = torch.minimum(eps, worst_norm)
-        delta = clamp_bounds(x + normalize_l2(step) * batch_view(eps, x), (lo, hi)) - x
+        delta = delta.detach()
+        with torch.no_grad():
+            adv = is_adversarial(logits, ys, targeted)
+            l2 = l2_norm(delta)
+            better = adv & (l2 < best_l2[idx])
+            sel = idx[better]
+            best_l2[sel] = l2[better]
+            best[sel] = x_adv[better]
+            if k == steps - 1:
+                break
+            grad_norm = l2_norm(grad)
+            zero = grad_norm < 1e-12
+            if zero.any():
+                grad[zero] = randn((int(zero.sum()), *x.shape[1:]), x, generator)
+                grad_norm = l2_norm(grad)
+            step = delta.add_(grad.mul_(batch_view(alpha / grad_norm.clamp_min(1e-12), grad)))
+            eps_i = torch.where(adv, (1 - gamma) * eps[idx], (1 + gamma) * eps[idx])
+            eps_i = torch.minimum(eps_i, worst_norm[idx])
+            eps[idx] = eps_i
+            delta = clamp_bounds(xs + normalize_l2(step).mul_(batch_view(eps_i, xs)), (lo, hi))
+            delta = delta.sub_(xs)
+            done = _settled(eps_i, best_l2[idx], room[idx], gamma, steps - 2 - k)
+            if done.any():
+                keep = ~done
+                idx, delta = idx[keep], delta[keep]
+                if idx.numel() == 0:
+                    break
+                xs, ys = x[idx], y[idx]
     return clamp_bounds(best, (lo, hi))

@@ -14,11 +14,13 @@ from advlib.attacks._utils import (
     check_labels,
     check_steps,
     clamp_bounds,
+    on_model_device,
 )
 
 __all__ = ["deepfool"]
 
 
+@on_model_device
 def deepfool(
     model: Model,
     x: Tensor,

@@ -17,11 +17,13 @@ from advlib.attacks._utils import (
     check_targets,
     clamp_bounds,
     normalize_l2,
+    on_model_device,
 )
 
 __all__ = ["fgsm"]
 
 
+@on_model_device
 def fgsm(
     model: Model,
     x: Tensor,

@@ -24,6 +24,7 @@ from advlib.attacks._utils import (
     check_targets,
     clamp_bounds,
     is_adversarial,
+    on_model_device,
     rand,
 )
 
@@ -43,6 +44,7 @@ def _within(x: Tensor, cand: Tensor, eps: Tensor, bounds: Bounds) -> Tensor:
     return clamp_bounds(x[:, None] + delta, bounds)
 
 
+@on_model_device
 def genetic(
     model: Model,
     x: Tensor,

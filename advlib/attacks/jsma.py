@@ -16,6 +16,7 @@ from advlib.attacks._utils import (
     check_steps,
     check_targets,
     clamp_bounds,
+    on_model_device,
 )
 
 __all__ = ["jsma"]
@@ -55,6 +56,7 @@ def _pick_pairs(
     return p, q, ok.flatten(1).any(dim=1)
 
 
+@on_model_device
 def jsma(
     model: Model,
     x: Tensor,

@@ -21,6 +21,7 @@ from advlib.attacks._utils import (
     check_targets,
     clamp_bounds,
     is_adversarial,
+    on_model_device,
     project_linf,
     randn,
 )
@@ -28,6 +29,7 @@ from advlib.attacks._utils import (
 __all__ = ["nes"]
 
 
+@on_model_device
 def nes(
     model: Model,
     x: Tensor,
@@ -63,8 +65,10 @@ def nes(
     clamped to ``bounds`` (a black box only takes valid inputs). The search starts at ``x``.
 
     Queries: each iteration forwards the iterate and its ``samples`` neighbours of every
-    unsolved sample in ONE call, ``samples + 1`` per sample; a sample stops at its first
-    adversarial iterate. At most ``steps * (samples + 1) + 1`` queries per sample, counted by
+    unsolved sample in ONE call, ``samples + 1`` per sample, built in one buffer (forwarding
+    them in chunks of the batch's size instead was 2 % faster on the demo victim, within the
+    noise); a sample stops at its first adversarial iterate. At most
+    ``steps * (samples + 1) + 1`` queries per sample, counted by
     :class:`~advlib.attacks.PassCounter` as ``forward_samples``.
 
     Study settings (AT paper, PIA): 500 iterations, ``eps >= 0.001``, learning rate (here
@@ -111,6 +115,11 @@ def nes(
     best_adv = torch.zeros(n, dtype=torch.bool, device=x.device)
     best_obj = torch.full((n,), float("-inf"), dtype=x.dtype, device=x.device)
     active = torch.ones(n, dtype=torch.bool, device=x.device)
+    # buffers for the largest step, reused: the queries and the directions of every step
+    # are views into them (no fresh allocation, and its page faults, per step)
+    queries = torch.empty((n * (1 + 2 * h), *shape), dtype=x.dtype, device=x.device)
+    directions = torch.empty((n * h, *shape), dtype=x.dtype, device=x.device)
+    in_place = generator is None or generator.device == x.device
     with torch.no_grad():
         for k in range(steps + 1):
             idx = active.nonzero().flatten()
@@ -121,9 +130,18 @@ def nes(
             if last:
                 batch = xa
             else:
-                u = randn((m, h, *shape), x, generator)
-                pts = xa[:, None, None] + sigma * torch.stack((u, -u), dim=1)  # (m, 2, h, ...)
-                batch = torch.cat((xa, clamp_bounds(pts.reshape(-1, *shape), lo_hi)))
+                # the iterate, then its antithetic queries x_k +- sigma u_i, in one buffer
+                if in_place:
+                    u = directions[: m * h].view(m, h, *shape)
+                    torch.randn(u.shape, generator=generator, out=u)
+                else:
+                    u = randn((m, h, *shape), x, generator)
+                batch = queries[: m * (1 + 2 * h)]
+                batch[:m] = xa
+                pts = batch[m:].view(m, 2, h, *shape)
+                torch.add(xa[:, None], u, alpha=sigma, out=pts[:, 0])
+                torch.sub(xa[:, None], u, alpha=sigma, out=pts[:, 1])
+                pts.clamp_(*lo_hi)
             logits = model(batch)
             if k == 0:
                 check_labels(y, logits.shape[1])
@@ -141,7 +159,7 @@ def nes(
             f = attack_objective(logits[m:], ys.repeat_interleave(2 * h), targeted, loss)
             f = f.view(m, 2, h)
             w = (f[:, 0] - f[:, 1]) / (2 * h * sigma)  # (m, h)
-            g = (w.view(m, h, *[1] * len(shape)) * u).sum(dim=1)
+            g = torch.bmm(w[:, None, :], u.view(m, h, -1)).view(m, *shape)  # sum_i w_i u_i
             move = ~adv
             idm, gm = idx[move], g[move]
             xm = xa[move] + batch_view(alpha[idm], gm) * gm.sign()

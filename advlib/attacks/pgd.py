@@ -19,6 +19,7 @@ from advlib.attacks._utils import (
     clamp_bounds,
     is_adversarial,
     normalize_l2,
+    on_model_device,
     project,
     random_in_ball,
 )
@@ -58,7 +59,9 @@ def _iterate(
     """
     n = x.shape[0]
     x_adv = x_start.detach().clone()
-    kept = x_adv.clone()
+    # keep="last": x_adv is the result (a solved sample, with early_stop, is not moved again),
+    # so nothing is copied aside
+    kept = x_adv.clone() if keep == "best" else x_adv
     kept_adv = torch.zeros(n, dtype=torch.bool, device=x.device)
     kept_obj = torch.full((n,), float("-inf"), dtype=x.dtype, device=x.device)
     active = torch.ones(n, dtype=torch.bool, device=x.device)
@@ -68,7 +71,6 @@ def _iterate(
             break
         last = k == steps
         if last and keep == "last":  # the result is known without evaluating it
-            kept[idx] = x_adv[idx]
             break
         xa = x_adv[idx].detach().requires_grad_(not last)
         with torch.set_grad_enabled(not last):
@@ -79,21 +81,28 @@ def _iterate(
             grad = None if last else torch.autograd.grad(obj.sum(), xa)[0]
         obj = obj.detach()
         adv = is_adversarial(logits.detach(), y[idx], targeted)
-        if keep == "last":
-            better = torch.ones_like(adv)
-        else:
+        if keep == "best":
             k_adv = kept_adv[idx]
             better = (adv & ~k_adv) | ((adv == k_adv) & (obj > kept_obj[idx]))
-        sel = idx[better]
-        kept[sel] = xa.detach()[better]
-        kept_adv[sel] = adv[better]
-        kept_obj[sel] = obj[better]
+            sel = idx[better]
+            kept[sel] = xa.detach()[better]
+            kept_adv[sel] = adv[better]
+            kept_obj[sel] = obj[better]
         if last:
             break
         move = ~adv if early_stop else torch.ones_like(adv)
         if early_stop:
             active[idx[adv]] = False
-        if not move.any():
+        n_move = int(move.sum())
+        if n_move == 0:
+            continue
+        if n_move == n:  # every sample moves: no gathering
+            direction = grad.sign() if norm == "inf" else normalize_l2(grad)
+            xm = xa.detach().add_(batch_view(step_size, grad) * direction)
+            delta = project(xm.sub_(x), eps, norm)
+            x_adv = clamp_bounds(x + delta, bounds)
+            if keep == "last":
+                kept = x_adv
             continue
         idm = idx[move]
         g = grad[move]
@@ -104,6 +113,7 @@ def _iterate(
     return kept, kept_adv, kept_obj
 
 
+@on_model_device
 def pgd(
     model: Model,
     x: Tensor,

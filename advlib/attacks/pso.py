@@ -24,6 +24,7 @@ from advlib.attacks._utils import (
     clamp_bounds,
     is_adversarial,
     margin,
+    on_model_device,
     rand,
 )
 
@@ -40,6 +41,7 @@ def _check_inertia(inertia: tuple[float, float]) -> tuple[float, float]:
     return w0, w1
 
 
+@on_model_device
 def pso(
     model: Model,
     x: Tensor,

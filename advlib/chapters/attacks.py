@@ -478,26 +478,47 @@ class Bench:
     figure: plt.Figure
     speedups: pd.DataFrame | None
     population: pd.DataFrame | None
+    curves: plt.Figure | None = None
+
+
+#: The columns of the speed-up table, those a benchmark file has (older files lack some).
+SPEEDUP_COLUMNS = ("fastest_peer", "speedup", "asr_diff", "norm", "norm_ratio",
+                   "fastest_matched_peer", "speedup_at_quality", "floor_ratio",
+                   "peer_over_floor", "goal", "goal_met")  # fmt: skip
 
 
 def bench(bench_file: str | Path | None) -> Bench | None:
     """The attack benchmark's JSON (``None`` when the file is not set or absent): its table,
-    wall-time figure, speed-ups over the fastest peer and the GA/PSO population speed-ups."""
+    wall-time figure, per attack the speed-up over the fastest peer or the ratio to the floor
+    where no peer has the attack (:data:`SPEEDUP_COLUMNS`), the GA/PSO population speed-ups,
+    and the success-against-time curves of the minimal-norm attacks
+    (:func:`advlib.plots.plot_success_curves`; ``None`` without curves)."""
     if not bench_file or not Path(bench_file).is_file():
         return None
     doc = json.loads(Path(bench_file).read_text())
-    speed = {a: s for a, s in doc.get("speedups", {}).items() if s.get("speedup") is not None}
-    cols = ["fastest_peer", "speedup", "asr_diff", "norm_ratio", "fastest_matched_peer",
-            "speedup_at_quality"]  # fmt: skip
+    speed = {
+        a: s
+        for a, s in doc.get("speedups", {}).items()
+        if s.get("speedup") is not None or s.get("floor_ratio") is not None
+    }
     pop = {k: v for k, v in doc.get("population", {}).items() if "speedup" in v}
     pcols = ["batched_seconds", "loop_seconds", "speedup", "same_result"]
     fig = plot_bench(doc)
     plt.close(fig)  # the page displays it once, with its caption
+    curves = None
+    if any(any(libs.values()) for libs in (doc.get("curves") or {}).values()):
+        curves = plots.plot_success_curves(doc["curves"])
+        plt.close(curves)
+    speedups = None
+    if speed:
+        speedups = pd.DataFrame(speed).T.rename_axis("attack")
+        speedups = speedups[[c for c in SPEEDUP_COLUMNS if c in speedups.columns]]
     return Bench(
         bench_table(doc),
         fig,
-        pd.DataFrame(speed).T[cols].rename_axis("attack") if speed else None,
+        speedups,
         pd.DataFrame(pop).T[pcols].rename_axis("attack") if pop else None,
+        curves,
     )
 
 
