@@ -29,8 +29,8 @@ CI_UNITS: list[str] = [
     # targeted and untargeted, and the speech victim of Table 2 (Speech Commands' lists)
     "uap/t0/cnn1d_rand/uap_iterative/untargeted",
     "uap/t0/cnn1d_gamma/uap_penalty/untargeted",
-    "uap/t0/envnet_v2/uap_penalty/targeted",
-    "uap/t0/sincnet/uap_iterative/targeted",
+    "uap/t0/envnet_v2/uap_penalty/target-0",
+    "uap/t0/sincnet/uap_iterative/target-0",
     "uap/t0/sincnet_vgg19/uap_penalty/untargeted",
     "uap/t1/spchcmd/uap_penalty/untargeted",
     # FSDD's layout
@@ -64,9 +64,9 @@ CI_UNITS: list[str] = [
     "at/urbansound8k_at/f10v9/cwt_tonnetz/resnet18/original",
     "victims/urbansound8k_at/alexnet",
     # the GAN chapter: GTZAN's genre folders and the speech victim's generators, a baseline
-    "gan/v1-samplecnn/gen/all",
+    "gan/v1-samplecnn/gen/0",
     "gan/v0-wrn28_10/ablation/code/hinge_and_L2",
-    "gan/v0-wrn28_10/compare/pso/all",
+    "gan/v0-wrn28_10/compare/pso/0",
 ]
 
 #: What CI leaves to the full smoke run: the two slowest image classifiers at 768 x 1568 (their
