@@ -71,7 +71,8 @@ def ddn(
     ``eps_{k+1} (1 - gamma)^r >= ||delta_best||_2`` with ``r`` the iterates left after the
     next, and the box cannot shorten those iterates (``max |x| + eps_{k+1} (1 + gamma)^r``
     inside ``bounds``, so each has norm exactly its radius). The result is the same as
-    running every step.
+    running every step (but for the random directions that replace zero gradients, which
+    are drawn for fewer samples).
 
     Args:
         model: callable ``(B, ...) -> (B, K)`` logits.
