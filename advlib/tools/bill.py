@@ -38,9 +38,7 @@ import heapq
 import json
 import math
 import os
-import platform
 import statistics
-import subprocess
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -48,6 +46,8 @@ from pathlib import Path
 from typing import Any
 
 from advlib.paths import REPO_ROOT
+from advlib.study.provenance import environment_info
+from advlib.tools.units import _atomic_json
 
 __all__ = [
     "PAPER_SIZES",
@@ -250,15 +250,16 @@ def collect(
             "batch": _batch(rec["id"], spec), "work": work(rec["id"], spec, sizes),
             "computed": rec.get("computed"),
         })  # fmt: skip
+    env = environment_info(())
     return {
         "profile": profile,
         "measured": datetime.now(UTC).isoformat(timespec="seconds"),
-        "commit": _commit(),
+        "commit": env["git_commit"],
         "machine": {
             "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": sys.version.split()[0],
-            "torch_threads": _torch_threads(),
+            "platform": env["platform"],
+            "python": env["python"],
+            "torch_threads": env["torch_threads"],
         },
         "sizes": {k: dict(v) for k, v in sizes.items()},
         "units": units,
@@ -277,24 +278,6 @@ def _profile_sizes(profile: str) -> dict[str, dict[str, int]]:
         parts = {p: int((ds.split == p).sum()) for p in ("train", "valid", "test")}
         out[name] = {**parts, "n_classes": len(ds.classes)}
     return out
-
-
-def _commit() -> str | None:
-    try:
-        cmd = ["git", "rev-parse", "--short", "HEAD"]
-        done = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, check=True)
-        return done.stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
-
-
-def _torch_threads() -> int | None:
-    try:
-        import torch
-
-        return torch.get_num_threads()
-    except ImportError:  # pragma: no cover
-        return None
 
 
 def critical_path(
@@ -443,7 +426,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "collect":
         record = collect(args.profile)
-        _write(Path(args.out), record)
+        _atomic_json(Path(args.out), record)
         print(f"{len(record['units'])} units measured -> {args.out}")
         return 0
     from advlib.study.profile import load_profile
@@ -455,15 +438,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         units = profile_units(load_profile(args.profile))
         record = estimate(json.loads(path.read_text()), units, load_paper_sizes())
-    _write(Path(args.out), record)
+    _atomic_json(Path(args.out), record)
     return 0
-
-
-def _write(path: Path, record: Mapping[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(record, indent=1, default=str))
-    os.replace(tmp, path)
 
 
 if __name__ == "__main__":

@@ -177,9 +177,17 @@ def run_units(
     :class:`~advlib.study.Study`, as in :func:`run_batch`. Returns their records in run order
     (``python -m advlib unit --with-needs``; CI runs a covering part of the ``smoke`` profile
     so)."""
+    return _run_in_order(units, with_needs(units, ids), root, cache, progress)
+
+
+def _run_in_order(
+    units: Mapping[str, Unit], order: list[str], root: str | Path, cache: Any, progress: bool
+) -> list[dict[str, Any]]:
+    """Run units ``order`` in this process, in that order, each writing its sentinel; units
+    with the same Study arguments share one Study (data sets and fitted victims stay loaded)."""
     studies: dict[str, Any] = {}
     records = []
-    for uid in with_needs(units, ids):
+    for uid in order:
         unit = units[uid]
         key = json.dumps(unit.study, sort_keys=True, default=str)
         if key not in studies:
@@ -209,16 +217,8 @@ def run_batch(
     ids = batches(units).get(name)
     if not ids:
         raise KeyError(f"no batch {name!r} (batches: {', '.join(sorted(batches(units)))})")
-    studies: dict[str, Any] = {}
-    records = []
     t0 = time.perf_counter()
-    for uid in _needs_first(units, ids):
-        unit = units[uid]
-        key = json.dumps(unit.study, sort_keys=True, default=str)
-        if key not in studies:
-            studies[key] = unit.make_study(cache=cache, progress=progress)
-        path = sentinel(unit.study["profile"], uid, root)
-        records.append(run_unit(unit, path, study=studies[key]))
+    records = _run_in_order(units, _needs_first(units, ids), root, cache, progress)
     summary = {
         "batch": name,
         "units": ids,
